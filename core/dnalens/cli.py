@@ -1,0 +1,263 @@
+"""The `dnalens` command line. Galaxy calls only this; the GUI calls the same operation functions.
+
+Only argparse is imported at start-up, so `dnalens --help` answers at once; torch loads when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from . import __version__
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not the usage block, like every other error
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model and hardware")
+    group.add_argument("--model", default="default",
+                       help="'default' (the built-in DNALens model), a local model folder, or a hub id")
+    group.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    group.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, fp32 on CPU), float32, "
+                                                       "bfloat16 or float16")
+    group.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    group.add_argument("--batch-tokens", type=int, default=0,
+                       help="tokens per forward pass (default: 32768 on CPU, 262144 on CUDA)")
+    group.add_argument("--trust-remote-code", action="store_true",
+                       help="allow a model's own Python code to run (only for sources you trust)")
+    group.add_argument("--allow-pickle", action="store_true",
+                       help="allow pickled .bin weights, which can run code when loaded (safetensors only otherwise)")
+
+
+def _add_embedding_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pooling", choices=["mean", "max", "cls"], default="mean",
+                        help="how token states become one vector; padding never enters (default: mean)")
+    parser.add_argument("--layer", default="-1",
+                        help="-1 (last), N (0 = token embeddings), A:B (mean of layers A..B) or all-mean")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dnalens", description="Answers from DNA language models: embeddings, nucleotide "
+                     "probabilities, zero-shot variant effects and the statistics to compare them.")
+    parser.add_argument("--version", action="version", version=f"dnalens {__version__}")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or warnings on stderr")
+    parser.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    # Also accepted after the subcommand; SUPPRESS keeps a top-level --quiet from being reset.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    embed = commands.add_parser("embed", parents=[common], help="one embedding vector per sequence (TSV, NPZ, plots)")
+    embed.add_argument("input", help="FASTA file (.gz allowed)")
+    embed.add_argument("-o", "--output", required=True, help="TSV: id, e0 … e{d-1}")
+    _add_embedding_options(embed)
+    embed.add_argument("--window", type=int, help="bases per window for long sequences (default: model limit)")
+    embed.add_argument("--stride", type=int, help="bases between window starts (default: the window)")
+    embed.add_argument("--rc-average", action="store_true", help="average with the reverse-complement strand")
+    embed.add_argument("--npz", help="also write ids and the embedding matrix as NumPy .npz")
+    embed.add_argument("--heatmap", help="heatmap of the embeddings (PNG, SVG or PDF)")
+    embed.add_argument("--projection", help="2-D PCA/UMAP scatter of the embeddings (PNG, SVG or PDF)")
+    embed.add_argument("--labels", help="TSV of id<TAB>label to colour the projection")
+    embed.add_argument("--method", choices=["pca", "umap"], default="pca", help="projection method")
+    _add_model_options(embed)
+
+    predict = commands.add_parser("predict", parents=[common], help="probability of A, C, G, T at chosen positions")
+    predict.add_argument("input", help="FASTA file (.gz allowed)")
+    predict.add_argument("-o", "--output", required=True, help="TSV: id, position, ref, A, C, G, T, method")
+    where = predict.add_mutually_exclusive_group(required=True)
+    where.add_argument("--positions", help="1-based positions, e.g. 5,17,101 or 90-110")
+    where.add_argument("--all-positions", action="store_true", help="every position of every sequence")
+    predict.add_argument("--plot", help="bar plot per position (PNG, SVG or PDF)")
+    _add_model_options(predict)
+
+    variants = commands.add_parser("variants", parents=[common],
+                                   help="zero-shot effect scores of variants (l2, cosine, llr)")
+    variants.add_argument("--ref-fasta", help="WT windows (paired mode)")
+    variants.add_argument("--alt-fasta", help="mutant windows, paired with --ref-fasta")
+    variants.add_argument("--pair-by", choices=["order", "id"], default="order",
+                          help="pair records by their order in the files or by identical ids (default: order)")
+    variants.add_argument("--vcf", help="VCF file (.gz allowed), VCF mode")
+    variants.add_argument("--reference", help="reference genome FASTA for --vcf (.gz, bgzip with .fai)")
+    variants.add_argument("--window", type=int, default=201, help="window in bp centred on each VCF variant")
+    variants.add_argument("-o", "--output", required=True, help="TSV of scores, one row per variant allele")
+    variants.add_argument("--vcf-out", help="annotated VCF with DNALENS_* INFO fields (VCF mode)")
+    variants.add_argument("--scores", help="comma-separated from l2,cosine,llr (default: all the model supports)")
+    _add_embedding_options(variants)
+    _add_model_options(variants)
+
+    compare = commands.add_parser("compare", parents=[common],
+                                  help="statistics and a plot comparing a score between groups")
+    compare.add_argument("tables", nargs="+", help="score TSV(s); with several, each file is a group unless it "
+                                                    "has the --group column")
+    compare.add_argument("--value", required=True, help="column with the numbers, e.g. llr or l2")
+    compare.add_argument("--group", default="group", help="column naming each row's group (default: group)")
+    compare.add_argument("--group-names", help="comma-separated names for the input files, when each is a group")
+    compare.add_argument("--paired-by", help="column that pairs rows between two groups (Wilcoxon signed-rank)")
+    compare.add_argument("-o", "--output", required=True, help="TSV of tests with group summaries")
+    compare.add_argument("--plot", help="box/violin plot with points (PNG, SVG or PDF)")
+
+    tokenize = commands.add_parser("tokenize", parents=[common], help="tokens, ids and attention mask per sequence")
+    tokenize.add_argument("input", help="FASTA file (.gz allowed)")
+    tokenize.add_argument("-o", "--output", required=True, help="TSV of tokens per sequence")
+    tokenize.add_argument("--one-hot", help="also write a one-hot (A, C, G, T) encoding as .npz")
+    _add_model_options(tokenize)
+
+    info = commands.add_parser("info", parents=[common],
+                               help="JSON description of a model and of this machine's devices")
+    _add_model_options(info)
+    return parser
+
+
+def _load(args):
+    from .model import load_model
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    return load_model(args.model, device=args.device, dtype=args.dtype,
+                      trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle)
+
+
+def _context(args):
+    from .context import RunContext
+
+    def warn(message: str) -> None:
+        if not args.quiet:
+            print(f"dnalens: warning: {message}", file=sys.stderr)
+
+    return RunContext(quiet=args.quiet, warn=warn)
+
+
+def _context_and_runner(args, model):
+    from .runner import Runner
+
+    context = _context(args)
+    return context, Runner(model.device, model.pad_id, args.batch_tokens, warn=context.warn)
+
+
+def _embedding_options(args, **extra):
+    from .embedding import EmbeddingOptions
+
+    return EmbeddingOptions(pooling=args.pooling, layer=args.layer, **extra)
+
+
+def run_embed(args) -> str:
+    from .embed import embed_fasta
+
+    model = _load(args)
+    context, runner = _context_and_runner(args, model)
+    options = _embedding_options(args, window=args.window, stride=args.stride, rc_average=args.rc_average)
+    result = embed_fasta(model, args.input, args.output, options=options, npz=args.npz, heatmap=args.heatmap,
+                         projection=args.projection, labels=args.labels, projection_method=args.method,
+                         context=context, runner=runner)
+    return f"embedded {result.sequences} sequence(s) into {result.dimension} dimensions → {args.output}"
+
+
+def run_predict(args) -> str:
+    from .predict import parse_positions, predict_fasta
+
+    positions = None if args.all_positions else parse_positions(args.positions)
+    model = _load(args)
+    context, runner = _context_and_runner(args, model)
+    result = predict_fasta(model, args.input, args.output, positions=positions, plot=args.plot,
+                           context=context, runner=runner)
+    return f"predicted {result.rows} position(s) with method '{result.method}' → {args.output}"
+
+
+def run_variants(args) -> str:
+    from .variants import score_variants
+
+    model = _load(args)
+    context, runner = _context_and_runner(args, model)
+    result = score_variants(model, args.output, ref_fasta=args.ref_fasta, alt_fasta=args.alt_fasta,
+                            pair_by=args.pair_by, vcf=args.vcf, reference=args.reference, window=args.window,
+                            vcf_out=args.vcf_out, scores=args.scores, embedding=_embedding_options(args),
+                            context=context, runner=runner)
+    return (f"scored {result.scored} of {result.cases} variant(s) ({', '.join(result.scores)}) → {args.output}")
+
+
+def run_compare(args) -> str:
+    from .compare import compare_tables
+
+    names = args.group_names.split(",") if args.group_names else None
+    result = compare_tables(args.tables, args.output, value=args.value, group=args.group, paired_by=args.paired_by,
+                            group_names=names, plot=args.plot, context=_context(args))
+    lines = [f"{s.group}: n={s.n} mean={s.mean:.4g} median={s.median:.4g} sd={s.sd:.4g}" for s in result.summaries]
+    lines += [f"{t.test} {t.group_a} vs {t.group_b}: p={t.p_value:.3g} {t.effect_size_name}={t.effect_size:.3g}"
+              for t in result.tests]
+    return "\n".join(lines)
+
+
+def run_tokenize(args) -> str:
+    from .tokenization import tokenize_fasta
+
+    model = _load(args)
+    context, _ = _context_and_runner(args, model)
+    result = tokenize_fasta(model, args.input, args.output, one_hot_npz=args.one_hot, context=context)
+    return f"tokenized {result.sequences} sequence(s) → {args.output}"
+
+
+def run_info(args) -> str:
+    from .device import detect
+
+    model = _load(args)
+    return json.dumps({**model.describe(), "devices": detect()}, indent=2)
+
+
+HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants, "compare": run_compare,
+            "tokenize": run_tokenize, "info": run_info}
+
+
+def _raise_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through the output sets, which delete their temporary files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    from .errors import DNALensError
+
+    try:
+        message = HANDLERS[args.command](args)
+    except DNALensError as error:
+        print(f"dnalens: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("dnalens: interrupted; no output was written", file=sys.stderr)
+        return 130
+    except (OSError, MemoryError) as error:
+        if args.debug:
+            raise
+        print(f"dnalens: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # a bug, not bad input: still one line, with a way to see more
+        if args.debug or os.environ.get("DNALENS_DEBUG"):
+            raise
+        print(f"dnalens: internal error: {type(error).__name__}: {error} (rerun with --debug for details and "
+              "please report it)", file=sys.stderr)
+        return EXIT_ERROR
+    if message:
+        stream = sys.stdout if args.command == "info" else sys.stderr
+        if args.command == "info" or not args.quiet:
+            print(message, file=stream)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+

@@ -1,0 +1,26 @@
+"""How a run reports to its caller: progress, warnings and cancellation (the CLI and the GUI differ here only)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .runner import Progress
+
+
+def warn_on_stderr(message: str) -> None:
+    print(f"dnalens: warning: {message}", file=sys.stderr)
+
+
+@dataclass
+class RunContext:
+    quiet: bool = False
+    progress_callback: Callable[[int, int | None], None] | None = None
+    cancel_event: threading.Event | None = None
+    warn: Callable[[str], None] = field(default=warn_on_stderr)
+
+    def progress(self, total: int | None, description: str) -> Progress:
+        return Progress(total, description, quiet=self.quiet, callback=self.progress_callback,
+                        cancel_event=self.cancel_event)

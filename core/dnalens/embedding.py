@@ -1,0 +1,146 @@
+"""Sequence embeddings: hidden states of chosen layers, pooled over real bases only, windowed when long."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .errors import DNALensError
+from .model import LanguageModel
+from .runner import Progress, Runner
+from .sequence import reverse_complement
+
+POOLINGS = ("mean", "max", "cls")
+
+
+@dataclass(frozen=True)
+class EmbeddingOptions:
+    pooling: str = "mean"
+    layer: str = "-1"
+    window: int | None = None  # bases per window; default: the model's limit
+    stride: int | None = None  # bases between window starts; default: the window (no overlap)
+    rc_average: bool = False
+
+    def describe(self) -> str:
+        return (f"hidden states of layer(s) {self.layer}, {self.pooling}-pooled over sequence tokens "
+                "(attention mask applied; special tokens and padding excluded)"
+                + ("; averaged with the reverse complement" if self.rc_average else ""))
+
+
+def parse_layers(spec: str, num_layers: int) -> list[int]:
+    """Indices into hidden_states (0 = token embeddings, num_layers = last layer).
+
+    '-1' last; 'N'; 'A:B' mean of layers A..B inclusive; 'all-mean' mean of layers 1..num_layers.
+    """
+    spec = str(spec).strip()
+
+    def index(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise DNALensError(f"--layer {spec}: expected -1, N, A:B or all-mean") from None
+        value = value + num_layers + 1 if value < 0 else value
+        if not 0 <= value <= num_layers:
+            raise DNALensError(f"--layer {spec}: the model has layers 0 (embeddings) to {num_layers}")
+        return value
+
+    if spec == "all-mean":
+        return list(range(1, num_layers + 1))
+    if ":" in spec:
+        start_text, end_text = spec.split(":", 1)
+        start, end = index(start_text), index(end_text)
+        if start > end:
+            raise DNALensError(f"--layer {spec}: the first layer must not come after the last")
+        return list(range(start, end + 1))
+    return [index(spec)]
+
+
+def windows_of(sequence: str, window: int, stride: int) -> list[str]:
+    """Windows covering the whole sequence; the last one is aligned to the end so no base is left out."""
+    if len(sequence) <= window:
+        return [sequence]
+    starts = list(range(0, len(sequence) - window + 1, stride))
+    if starts[-1] + window < len(sequence):
+        starts.append(len(sequence) - window)
+    return [sequence[start : start + window] for start in starts]
+
+
+class Embedder:
+    """Turns sequences into one vector each with the options given."""
+
+    def __init__(self, model: LanguageModel, options: EmbeddingOptions, runner: Runner):
+        if options.pooling not in POOLINGS:
+            raise DNALensError(f"--pooling {options.pooling}: expected one of {', '.join(POOLINGS)}")
+        cls_id = model.tokenizer.cls_token_id
+        if options.pooling == "cls" and (cls_id is None or model.encode(["A"])[0][0] != cls_id):
+            raise DNALensError(f"--pooling cls: model '{model.id}' does not start sequences with a [CLS] token; "
+                               "use mean or max")
+        self.model = model
+        self.options = options
+        self.runner = runner
+        self.layers = parse_layers(options.layer, model.num_layers)
+        self.window = options.window or model.max_bp
+        if self.window > model.max_bp:
+            raise DNALensError(f"--window {self.window}: longer than the model's limit of {model.max_bp} bp")
+        self.stride = options.stride or self.window
+        if not 0 < self.stride <= self.window:
+            raise DNALensError(f"--stride {self.stride}: must be between 1 and the window ({self.window})")
+        self._special_ids = torch.tensor(sorted(set(model.tokenizer.all_special_ids)), device=model.device)
+        self.windowed_sequences = 0
+
+    @property
+    def dimension(self) -> int:
+        return self.model.hidden_size
+
+    def _pool_batch(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, _indices) -> list:
+        states = self.model.hidden_states(input_ids, attention_mask)
+        hidden = torch.stack([states[i] for i in self.layers]).float().mean(dim=0)
+        content = (attention_mask.bool() & ~torch.isin(input_ids, self._special_ids)).unsqueeze(-1)
+        counts = content.sum(dim=1).clamp(min=1)
+        if self.options.pooling == "mean":
+            pooled = (hidden * content).sum(dim=1) / counts
+        elif self.options.pooling == "max":
+            pooled = hidden.masked_fill(~content, float("-inf")).amax(dim=1)
+        else:
+            pooled = hidden[:, 0]
+        return list(zip(pooled.cpu().numpy(), counts.squeeze(-1).cpu().numpy()))
+
+    def embed(self, sequences: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """(len(sequences), hidden_size) float32."""
+        variants = [sequences]
+        if self.options.rc_average:
+            variants.append([reverse_complement(s) for s in sequences])
+        result = np.zeros((len(sequences), self.dimension), dtype=np.float32)
+        for strand in variants:
+            owners, pieces = [], []
+            for owner, sequence in enumerate(strand):
+                windows = windows_of(sequence, self.window, self.stride)
+                if len(windows) > 1 and strand is sequences:
+                    self.windowed_sequences += 1
+                owners.extend([owner] * len(windows))
+                pieces.extend(windows)
+            pooled = self.runner.map(self.model.encode(pieces), self._pool_batch, None)
+            result += self._aggregate(owners, pooled, len(sequences)) / len(variants)
+        if progress is not None:
+            progress.advance(len(sequences))
+        return result
+
+    def _aggregate(self, owners: list[int], pooled: list, count: int) -> np.ndarray:
+        """Combine windows: token-weighted mean for mean pooling, element-wise max for max, mean for cls."""
+        out = np.zeros((count, self.dimension), dtype=np.float64)
+        weights = np.zeros(count)
+        if self.options.pooling == "max":
+            out[:] = -np.inf
+        for owner, (vector, tokens) in zip(owners, pooled):
+            if self.options.pooling == "max":
+                np.maximum(out[owner], vector, out=out[owner])
+            else:
+                weight = float(tokens) if self.options.pooling == "mean" else 1.0
+                out[owner] += weight * vector
+                weights[owner] += weight
+        if self.options.pooling != "max":
+            out /= weights[:, None]
+        return out.astype(np.float32)

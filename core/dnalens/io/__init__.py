@@ -1,0 +1,1 @@
+"""Reading and writing files: FASTA, VCF, reference genomes, tables and atomic outputs."""

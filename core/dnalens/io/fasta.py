@@ -1,0 +1,83 @@
+"""Streaming FASTA reading (plain or gzip) with validation that names the offending record."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from ..sequence import normalise
+
+
+@dataclass(frozen=True)
+class SequenceRecord:
+    id: str
+    sequence: str
+    description: str = ""
+
+
+def open_text(path: str | Path):
+    """Open a possibly gzip-compressed text file; the content, not the name, decides."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file")
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline=None)
+    return open(path, encoding="utf-8", errors="replace", newline=None)
+
+
+def read_fasta(path: str | Path, *, unique_ids: bool = True) -> Iterator[SequenceRecord]:
+    """Yield records one at a time, so memory does not grow with the file.
+
+    Raises InputError for an empty file, text before the first header, an empty record, a header without
+    an id, duplicate ids (when `unique_ids`), non-DNA letters and truncated gzip streams.
+    """
+    seen: set[str] = set()
+    record_id: str | None = None
+    description = ""
+    chunks: list[str] = []
+    count = 0
+
+    def finish() -> SequenceRecord:
+        sequence = "".join(chunks)
+        if not sequence:
+            raise InputError(f"{path}: record '{record_id}' has no sequence")
+        return SequenceRecord(record_id, normalise(sequence, record_id), description)
+
+    try:
+        with open_text(path) as handle:
+            for line_number, line in enumerate(handle, start=1):
+                line = line.strip()
+                if not line:
+                    continue
+                if line.startswith(">"):
+                    if record_id is not None:
+                        yield finish()
+                    header = line[1:].strip()
+                    if not header:
+                        raise InputError(f"{path}: line {line_number}: header without an id")
+                    record_id, _, description = header.partition(" ")
+                    if unique_ids:
+                        if record_id in seen:
+                            raise InputError(f"{path}: duplicate record id '{record_id}' (line {line_number})")
+                        seen.add(record_id)
+                    chunks = []
+                    count += 1
+                elif record_id is None:
+                    raise InputError(f"{path}: line {line_number}: sequence before the first '>' header; "
+                                     "is this a FASTA file?")
+                else:
+                    chunks.append(line.replace(" ", ""))
+            if record_id is not None:
+                yield finish()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise InputError(f"{path}: the compressed file is truncated or corrupt ({error})") from None
+    if count == 0:
+        raise InputError(f"{path}: no FASTA records found (empty file?)")

@@ -1,0 +1,55 @@
+"""Where a model comes from: the built-in default, a local folder, or a hub id."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModelError
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
+DEFAULT_MODEL_ID = "dnalens-default"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
+_WEIGHT_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".ckpt"}
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    id: str  # what the user asked for ("dnalens-default", a folder, a hub id)
+    location: str  # what from_pretrained gets: a folder path or a hub id
+    is_local: bool
+
+
+def resolve_source(spec: str | None) -> ModelSource:
+    """Turn `--model` into a source, or fail with a line that says what to do."""
+    if spec is None or spec in {"", "default", DEFAULT_MODEL_ID}:
+        if not (DEFAULT_MODEL_DIR / "config.json").exists():
+            raise ModelError(f"the built-in default model is missing from {DEFAULT_MODEL_DIR}; reinstall dnalens")
+        return ModelSource(DEFAULT_MODEL_ID, str(DEFAULT_MODEL_DIR), True)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        check_local_folder(path)
+        return ModelSource(str(path), str(path.resolve()), True)
+    if path.exists():
+        raise ModelError(f"model '{spec}': is a file; give the folder that holds config.json and the weights")
+    looks_like_path = spec.startswith((".", "/", "~")) or os.sep in spec.strip("/").replace("/", "", 1)
+    if looks_like_path or not _HUB_ID.match(spec):
+        raise ModelError(f"model '{spec}': no such folder, and not a valid hub id (like 'owner/name')")
+    return ModelSource(spec, spec, False)
+
+
+def check_local_folder(folder: Path) -> None:
+    if not (folder / "config.json").exists():
+        raise ModelError(f"model folder {folder}: no config.json; is this a Hugging Face model folder?")
+    if not any(p.suffix in _WEIGHT_SUFFIXES for p in folder.iterdir()):
+        raise ModelError(f"model folder {folder}: no weights file (model.safetensors)")
+
+
+def require_safe_weights(folder: Path, allow_pickle: bool) -> None:
+    """Pickled weights (.bin/.pt) can run code when loaded: refuse them unless the user opts in."""
+    if any(folder.glob("*.safetensors")) or allow_pickle:
+        return
+    raise ModelError(f"model folder {folder}: only pickled weights (.bin) found; DNALens loads safetensors only "
+                     "(convert the model, or pass --allow-pickle if you trust its source)")

@@ -1,0 +1,104 @@
+"""Figures, built once here and only displayed or saved by the faces (CLI, Galaxy, GUI).
+
+Functions return matplotlib `Figure`s without pyplot, so they work headless and embed in Qt.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+BASE_COLOURS = {"A": "#2ca02c", "C": "#1f77b4", "G": "#ff7f0e", "T": "#d62728"}
+
+
+def save_figure(figure: Figure, path: str | Path, provenance: dict | None = None) -> None:
+    """PNG (with provenance in its text metadata), SVG or PDF, chosen by the file name."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".").lower()
+    fmt = fmt if fmt in {"png", "svg", "pdf"} else "png"
+    metadata = None
+    if provenance is not None and fmt == "png":
+        metadata = {"Software": f"dnalens {provenance.get('dnalens', '')}",
+                    "Description": json.dumps(provenance, sort_keys=True, default=str)}
+    figure.savefig(path, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata)
+
+
+def embedding_heatmap(ids: Sequence[str], vectors: np.ndarray, max_rows: int = 200) -> Figure:
+    rows = min(len(ids), max_rows)
+    figure = Figure(figsize=(10, max(3, 0.12 * rows + 1.5)))
+    axes = figure.add_subplot()
+    image = axes.imshow(vectors[:rows], aspect="auto", cmap="viridis", interpolation="nearest")
+    axes.set_xlabel("embedding dimension")
+    axes.set_ylabel("sequence")
+    if rows <= 50:
+        axes.set_yticks(range(rows), list(ids[:rows]), fontsize=6)
+    title = "Sequence embeddings"
+    if rows < len(ids):
+        title += f" (first {rows} of {len(ids)})"
+    axes.set_title(title)
+    figure.colorbar(image, ax=axes, label="value")
+    return figure
+
+
+def projection_scatter(coordinates: np.ndarray, labels: Sequence[str] | None, method: str,
+                       explained: Sequence[float] | None = None) -> Figure:
+    figure = Figure(figsize=(6.5, 5.5))
+    axes = figure.add_subplot()
+    if labels is None:
+        axes.scatter(coordinates[:, 0], coordinates[:, 1], s=12, alpha=0.7)
+    else:
+        for label in sorted(set(labels)):
+            chosen = np.array([value == label for value in labels])
+            axes.scatter(coordinates[chosen, 0], coordinates[chosen, 1], s=12, alpha=0.7, label=label)
+        axes.legend(title="label", fontsize=8)
+    name = method.upper()
+    if explained is not None:
+        axes.set_xlabel(f"{name} 1 ({100 * explained[0]:.1f} % of variance)")
+        axes.set_ylabel(f"{name} 2 ({100 * explained[1]:.1f} % of variance)")
+    else:
+        axes.set_xlabel(f"{name} 1")
+        axes.set_ylabel(f"{name} 2")
+    axes.set_title(f"Embeddings, {name} projection")
+    return figure
+
+
+def nucleotide_bars(rows: Sequence[dict], max_panels: int = 24) -> Figure:
+    """One small bar chart per (sequence, position): P(A), P(C), P(G), P(T), the reference base outlined."""
+    rows = list(rows)[:max_panels]
+    columns = min(4, max(1, len(rows)))
+    lines = (len(rows) + columns - 1) // columns
+    figure = Figure(figsize=(3 * columns, 2.4 * lines))
+    for panel, row in enumerate(rows, start=1):
+        axes = figure.add_subplot(lines, columns, panel)
+        values = [row[base] if row[base] is not None else 0.0 for base in "ACGT"]
+        bars = axes.bar(list("ACGT"), values, color=[BASE_COLOURS[b] for b in "ACGT"])
+        if row["ref"] in BASE_COLOURS:
+            bars["ACGT".index(row["ref"])].set_edgecolor("black")
+            bars["ACGT".index(row["ref"])].set_linewidth(2)
+        axes.set_ylim(0, 1)
+        axes.set_title(f"{row['id'][:18]} pos {row['position']} (ref {row['ref']})", fontsize=8)
+        axes.tick_params(labelsize=8)
+    figure.suptitle("Predicted nucleotide probabilities (reference base outlined)", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+def group_comparison(groups: dict[str, np.ndarray], value_name: str, subtitle: str = "") -> Figure:
+    """Box plot with every point shown (jittered), one box per group."""
+    names = list(groups)
+    figure = Figure(figsize=(max(4, 1.6 * len(names) + 2), 5))
+    axes = figure.add_subplot()
+    data = [groups[name] for name in names]
+    axes.violinplot(data, showextrema=False)
+    axes.boxplot(data, widths=0.25, showfliers=False)
+    rng = np.random.default_rng(0)  # fixed jitter: the same data always gives the same picture
+    for position, values in enumerate(data, start=1):
+        axes.scatter(position + rng.uniform(-0.08, 0.08, len(values)), values, s=6, alpha=0.4, color="black")
+    axes.set_xticks(range(1, len(names) + 1), [f"{n}\n(n={len(groups[n])})" for n in names])
+    axes.set_ylabel(value_name)
+    axes.set_title(f"{value_name} by group" + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    return figure

@@ -1,0 +1,139 @@
+"""Runs a model over many token sequences: length-bucketed batches, dynamic padding, inference mode,
+out-of-memory back-off, progress and cancellation."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import torch
+
+from .errors import Cancelled, DNALensError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Tokens (batch × padded length) per forward pass. Large enough to keep matmuls efficient on a CPU,
+# small enough that activations of a ~10M-parameter model stay well under a gigabyte.
+DEFAULT_TOKEN_BUDGET = {"cpu": 32_768, "cuda": 262_144, "mps": 65_536}
+MAX_BATCH = 1024
+
+
+class Progress:
+    """Counts finished items; draws a tqdm bar on stderr and/or calls `callback(done, total)`."""
+
+    def __init__(self, total: int | None, description: str = "", *, quiet: bool = False,
+                 callback: Callable[[int, int | None], None] | None = None,
+                 cancel_event: threading.Event | None = None):
+        self.total = total
+        self.done = 0
+        self.callback = callback
+        self.cancel_event = cancel_event
+        self._bar = None
+        if not quiet and sys.stderr is not None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=description, unit="seq", file=sys.stderr, leave=False,
+                             dynamic_ncols=True, mininterval=0.5)
+
+    def check_cancelled(self) -> None:
+        if self.cancel_event is not None and self.cancel_event.is_set():
+            raise Cancelled("cancelled")
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        if self._bar is not None:
+            self._bar.update(count)
+        if self.callback is not None:
+            self.callback(self.done, self.total)
+        self.check_cancelled()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of at most `size` items: the unit of streaming (memory stays flat)."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def length_buckets(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH) -> list[list[int]]:
+    """Indices grouped into batches of similar length whose padded size fits the token budget."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for index in order:
+        longest = lengths[current[0]] if current else lengths[index]
+        if (current and (len(current) + 1) * longest > token_budget) or len(current) == max_batch:
+            batches.append(current)
+            current = []
+        current.append(index)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def pad(token_lists: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded input ids and the attention mask that keeps padding out of every result."""
+    width = max(len(tokens) for tokens in token_lists)
+    input_ids = torch.full((len(token_lists), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros((len(token_lists), width), dtype=torch.long)
+    for row, tokens in enumerate(token_lists):
+        input_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+        attention_mask[row, : len(tokens)] = 1
+    return input_ids.to(device), attention_mask.to(device)
+
+
+@dataclass
+class Runner:
+    """Maps a batch function over token sequences and returns per-item results in input order."""
+
+    device: torch.device
+    pad_id: int
+    token_budget: int = 0
+    warn: Callable[[str], None] = field(default=lambda message: print(f"dnalens: warning: {message}",
+                                                                      file=sys.stderr))
+
+    def __post_init__(self) -> None:
+        if not self.token_budget:
+            self.token_budget = DEFAULT_TOKEN_BUDGET.get(self.device.type, 32_768)
+
+    def map(self, token_lists: Sequence[Sequence[int]],
+            compute: Callable[[torch.Tensor, torch.Tensor, list[int]], Sequence[R]],
+            progress: Progress | None = None) -> list[R]:
+        """`compute(input_ids, attention_mask, indices)` returns one result per row of the batch."""
+        results: list = [None] * len(token_lists)
+        pending = length_buckets([len(t) for t in token_lists], self.token_budget)
+        with torch.inference_mode():
+            while pending:
+                batch = pending.pop(0)
+                if progress is not None:
+                    progress.check_cancelled()
+                try:
+                    input_ids, attention_mask = pad([token_lists[i] for i in batch], self.pad_id, self.device)
+                    outputs = compute(input_ids, attention_mask, batch)
+                except torch.OutOfMemoryError:
+                    if len(batch) == 1:
+                        raise DNALensError("out of memory on a single sequence; use a smaller --window "
+                                           "or --device cpu") from None
+                    if self.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    self.token_budget = max(1, self.token_budget // 2)
+                    self.warn(f"out of memory: retrying with batches of at most {self.token_budget} tokens")
+                    half = len(batch) // 2
+                    pending[:0] = [batch[:half], batch[half:]]
+                    continue
+                for index, output in zip(batch, outputs):
+                    results[index] = output
+        return results

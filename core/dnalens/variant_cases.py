@@ -1,0 +1,133 @@
+"""Turning inputs into WT/mutant sequence pairs: paired FASTA files, or a VCF on a reference genome.
+
+Each case carries its identity columns, the two sequences, the 0-based site of a single-base change, and a
+status: 'ok' when it can be scored, otherwise the reason it is skipped (never scored silently wrong).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .io.fasta import SequenceRecord, read_fasta
+from .io.reference import Reference
+from .io.vcf import Variant, VcfFile
+
+PAIR_COLUMNS = ["pair", "id", "position", "ref", "alt"]
+VCF_COLUMNS = ["chrom", "pos", "id", "ref", "alt"]
+
+
+@dataclass
+class VariantCase:
+    identity: dict
+    ref_sequence: str | None = None
+    alt_sequence: str | None = None
+    site: int | None = None  # 0-based position of a single-base substitution in ref_sequence
+    status: str = "ok"
+    variant: Variant | None = field(default=None, repr=False)
+
+
+def minimal_difference(ref: str, alt: str) -> tuple[int, str, str]:
+    """0-based start and the differing segments after trimming the common prefix and suffix."""
+    prefix = 0
+    while prefix < min(len(ref), len(alt)) and ref[prefix] == alt[prefix]:
+        prefix += 1
+    suffix = 0
+    while (suffix < min(len(ref), len(alt)) - prefix and ref[len(ref) - 1 - suffix] == alt[len(alt) - 1 - suffix]):
+        suffix += 1
+    return prefix, ref[prefix : len(ref) - suffix], alt[prefix : len(alt) - suffix]
+
+
+def pair_case(number: int, ref: SequenceRecord, alt: SequenceRecord) -> VariantCase:
+    start, ref_part, alt_part = minimal_difference(ref.sequence, alt.sequence)
+    if not ref_part and not alt_part:
+        return VariantCase({"pair": number, "id": ref.id, "position": "", "ref": "", "alt": ""},
+                           status="no_difference")
+    identity = {"pair": number, "id": ref.id, "position": start + 1, "ref": ref_part or "-", "alt": alt_part or "-"}
+    site = start if len(ref_part) == 1 and len(alt_part) == 1 else None
+    return VariantCase(identity, ref.sequence, alt.sequence, site)
+
+
+def pair_cases(ref_fasta: str | Path, alt_fasta: str | Path, pair_by: str,
+               warn: Callable[[str], None]) -> Iterator[VariantCase]:
+    if pair_by == "order":
+        yield from _pairs_by_order(ref_fasta, alt_fasta, warn)
+    elif pair_by == "id":
+        yield from _pairs_by_id(ref_fasta, alt_fasta)
+    else:
+        raise InputError(f"--pair-by {pair_by}: expected order or id")
+
+
+def _pairs_by_order(ref_fasta, alt_fasta, warn) -> Iterator[VariantCase]:
+    warned = False
+    # Ids are only labels here, so repeated ids (as in the GTN files) are fine.
+    alt_records = read_fasta(alt_fasta, unique_ids=False)
+    for number, ref in enumerate(read_fasta(ref_fasta, unique_ids=False), start=1):
+        alt = next(alt_records, None)
+        if alt is None:
+            raise InputError(f"{alt_fasta} has fewer records than {ref_fasta} (pairing by order stopped at "
+                             f"record {number}, '{ref.id}')")
+        if alt.id != ref.id and not warned:
+            warn(f"pairing by order: record ids differ (first at record {number}: '{ref.id}' vs '{alt.id}'); "
+                 "output rows use the reference file's ids. Use --pair-by id to pair by identifier.")
+            warned = True
+        yield pair_case(number, ref, alt)
+    if next(alt_records, None) is not None:
+        raise InputError(f"{alt_fasta} has more records than {ref_fasta}; paired files must match one to one")
+
+
+def _pairs_by_id(ref_fasta, alt_fasta) -> Iterator[VariantCase]:
+    alts = {record.id: record for record in read_fasta(alt_fasta)}
+    used = set()
+    for number, ref in enumerate(read_fasta(ref_fasta), start=1):
+        alt = alts.get(ref.id)
+        if alt is None:
+            raise InputError(f"record '{ref.id}' of {ref_fasta} has no record with the same id in {alt_fasta} "
+                             "(use --pair-by order if the files pair by position)")
+        used.add(ref.id)
+        yield pair_case(number, ref, alt)
+    unpaired = [key for key in alts if key not in used]
+    if unpaired:
+        raise InputError(f"{len(unpaired)} record(s) of {alt_fasta} have no partner in {ref_fasta}, "
+                         f"first '{unpaired[0]}'")
+
+
+def vcf_cases(vcf: VcfFile, reference: Reference, window: int) -> Iterator[VariantCase]:
+    """Windows of `window` bp centred on each variant (shifted inwards at chromosome ends)."""
+    for variant in vcf.variants():
+        identity = {"chrom": variant.chrom, "pos": variant.pos, "id": variant.id, "ref": variant.ref,
+                    "alt": variant.alt}
+        case = VariantCase(identity, variant=variant)
+        chrom = reference.resolve(variant.chrom)
+        if variant.is_symbolic:
+            case.status = "symbolic_allele"
+        elif set(variant.alt) - set("ACGTN"):
+            case.status = "invalid_alt_allele"
+        elif variant.alt == variant.ref:
+            case.status = "alt_equals_ref"
+        elif chrom is None:
+            case.status = "chrom_not_in_reference"
+        elif variant.pos - 1 + len(variant.ref) > reference.lengths[chrom]:
+            case.status = "beyond_chromosome_end"
+        else:
+            _fill_window(case, variant, reference, chrom, window)
+        yield case
+
+
+def _fill_window(case: VariantCase, variant: Variant, reference: Reference, chrom: str, window: int) -> None:
+    length = reference.lengths[chrom]
+    zero = variant.pos - 1
+    span = max(window, len(variant.ref))
+    start = min(max(0, zero - (span - len(variant.ref)) // 2), max(0, length - span))
+    ref_window = reference.fetch(chrom, start, min(length, start + span))
+    site = zero - start
+    observed = ref_window[site : site + len(variant.ref)]
+    if observed != variant.ref:
+        case.status = f"ref_mismatch(reference={observed})"
+        return
+    case.ref_sequence = ref_window
+    case.alt_sequence = ref_window[:site] + variant.alt + ref_window[site + len(variant.ref):]
+    if variant.is_snv:
+        case.site = site

@@ -1,0 +1,1 @@
+"""DNALens desktop app (PySide6)."""

@@ -1,0 +1,1 @@
+"""Training and evaluation of the default DNALens model (see training/README.md)."""

@@ -1,0 +1,64 @@
+"""Named training configurations: the architecture and the optimisation schedule together."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from transformers import ModernBertConfig
+
+from .tokenizer import CLS_ID, MASK_ID, MAX_LENGTH_BP, MODEL_VOCAB_SIZE, PAD_ID, SEP_ID
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    hidden_size: int
+    layers: int
+    heads: int
+    intermediate_size: int
+    steps: int
+    batch_size: int
+    learning_rate: float
+    warmup_steps: int
+    window_bp: int = MAX_LENGTH_BP
+    mask_rate: float = 0.15
+    weight_decay: float = 0.01
+    eval_every: int = 250
+    seed: int = 20
+
+    def model_config(self) -> ModernBertConfig:
+        return ModernBertConfig(
+            vocab_size=MODEL_VOCAB_SIZE,
+            hidden_size=self.hidden_size,
+            num_hidden_layers=self.layers,
+            num_attention_heads=self.heads,
+            intermediate_size=self.intermediate_size,
+            # Room beyond the trained 512 bp; the tokenizer's model_max_length is what DNALens enforces.
+            max_position_embeddings=1024,
+            pad_token_id=PAD_ID,
+            bos_token_id=CLS_ID,
+            eos_token_id=SEP_ID,
+            cls_token_id=CLS_ID,
+            sep_token_id=SEP_ID,
+            mask_token_id=MASK_ID,
+            global_attn_every_n_layers=2,
+            local_attention=128,
+            # Only masked positions go through the decoder: cheaper and the same loss.
+            sparse_prediction=True,
+            tie_word_embeddings=True,
+        )
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+RECIPES = {
+    # A few seconds: for the test suite.
+    "tiny": Recipe("tiny", 32, 2, 2, 64, steps=30, batch_size=8, learning_rate=3e-3, warmup_steps=5,
+                   window_bp=64, eval_every=10),
+    # About 90 minutes on 2 CPU cores.
+    "cpu": Recipe("cpu", 192, 4, 3, 384, steps=2600, batch_size=32, learning_rate=2e-3, warmup_steps=150),
+    # For a lent GPU: a bigger model and many more tokens (bf16 autocast).
+    "gpu": Recipe("gpu", 256, 8, 4, 512, steps=12000, batch_size=256, learning_rate=1.5e-3, warmup_steps=500,
+                  eval_every=1000),
+}
