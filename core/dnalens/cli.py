@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="pair records by their order in the files or by identical ids (default: order)")
     variants.add_argument("--vcf", help="VCF file (.gz allowed), VCF mode")
     variants.add_argument("--reference", help="reference genome FASTA for --vcf (.gz, bgzip with .fai)")
-    variants.add_argument("--window", type=int, default=201, help="window in bp centred on each VCF variant")
+    variants.add_argument("--window", type=int,
+                          help="window in bp centred on each VCF variant (default: 201, or the model's limit)")
     variants.add_argument("-o", "--output", required=True, help="TSV of scores, one row per variant allele")
     variants.add_argument("--vcf-out", help="annotated VCF with DNALENS_* INFO fields (VCF mode)")
     variants.add_argument("--scores", help="comma-separated from l2,cosine,llr (default: all the model supports)")

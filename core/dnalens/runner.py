@@ -36,8 +36,9 @@ class Progress:
         if not quiet and sys.stderr is not None:
             from tqdm import tqdm
 
+            # disable=None: draw only on a terminal, so logs and Galaxy's stderr stay clean.
             self._bar = tqdm(total=total, desc=description, unit="seq", file=sys.stderr, leave=False,
-                             dynamic_ncols=True, mininterval=0.5)
+                             dynamic_ncols=True, mininterval=0.5, disable=None)
 
     def check_cancelled(self) -> None:
         if self.cancel_event is not None and self.cancel_event.is_set():

@@ -22,7 +22,7 @@ def normalise(sequence: str, record: str) -> str:
     if bad:
         letters = "".join(sorted(bad))
         hint = " (RNA? convert U to T first)" if "U" in bad else ""
-        if bad & set("EFILPQZ*"):
+        if bad & set("EFILPQ"):
             hint = " (this looks like a protein sequence)"
         position = next(i for i, letter in enumerate(upper) if letter in bad) + 1
         raise InputError(

@@ -29,6 +29,7 @@ from .scoring import BASES, MASKED_KMER, MASKED_TOKEN, Scorer
 from .variant_cases import PAIR_COLUMNS, VCF_COLUMNS, VariantCase, pair_cases, vcf_cases
 
 SCORES = ("l2", "cosine", "llr")
+DEFAULT_WINDOW = 201  # bp, as in the GTN tutorial
 CHUNK = 128
 INFO_FIELDS = {
     "l2": ("DNALENS_L2", "L2 distance between pooled WT and mutant embeddings"),
@@ -127,7 +128,7 @@ class VariantScorer:
 
 def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str | Path | None = None,
                    alt_fasta: str | Path | None = None, pair_by: str = "order", vcf: str | Path | None = None,
-                   reference: str | Path | None = None, window: int = 201, vcf_out: str | Path | None = None,
+                   reference: str | Path | None = None, window: int | None = None, vcf_out: str | Path | None = None,
                    scores: str | None = None, embedding: EmbeddingOptions | None = None,
                    context: RunContext | None = None, runner: Runner | None = None) -> VariantResult:
     context = context or RunContext()
@@ -144,6 +145,7 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
     if vcf_mode:
         if reference is None:
             raise InputError("--vcf needs --reference GENOME.fa")
+        window = window or min(DEFAULT_WINDOW, model.max_bp)
         if window < 3 or window > model.max_bp:
             raise InputError(f"--window {window}: must be between 3 and the model's limit of {model.max_bp} bp")
         vcf_file = read_vcf(vcf)

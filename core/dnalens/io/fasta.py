@@ -49,7 +49,10 @@ def read_fasta(path: str | Path, *, unique_ids: bool = True) -> Iterator[Sequenc
         sequence = "".join(chunks)
         if not sequence:
             raise InputError(f"{path}: record '{record_id}' has no sequence")
-        return SequenceRecord(record_id, normalise(sequence, record_id), description)
+        try:
+            return SequenceRecord(record_id, normalise(sequence, record_id), description)
+        except InputError as error:
+            raise InputError(f"{path}: {error}") from None
 
     try:
         with open_text(path) as handle:

@@ -191,7 +191,7 @@ def load_model(spec: str | None = None, *, device: str = "auto", dtype: str = "a
                                            use_safetensors=None if allow_pickle else True, **options)
     except ModelError:
         raise
-    except (OSError, ValueError, KeyError, RuntimeError, ImportError) as error:
+    except Exception as error:  # any failure to load is the model's problem, explained in one line
         raise ModelError(_explain_load_failure(source, error)) from None
     model.to(torch_device).eval()
     tokens = detect_kind(tokenizer)
