@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+
 from conftest import TEST_DATA, random_dna
 from dnalens.io.tables import read_table
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from conftest import random_dna
 from dnalens.embedding import Embedder, EmbeddingOptions, parse_layers, windows_of
 from dnalens.errors import DNALensError

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from conftest import SHARED, TEST_DATA
 
 CHECKPOINT = SHARED / "models" / "mistral-dna-1m-prom"

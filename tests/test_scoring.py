@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from conftest import random_dna
 from dnalens.errors import ModelError
 from dnalens.runner import Runner

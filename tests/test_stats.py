@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
+from scipy import stats as scipy_stats
+
 from dnalens.compare import compare_tables
 from dnalens.errors import DNALensError
 from dnalens.io.tables import read_table
 from dnalens.stats import benjamini_hochberg, compare_groups, compare_paired
-from scipy import stats as scipy_stats
 
 A = np.array([2.1, 3.4, 1.9, 5.6, 4.4, 3.3, 2.8, 4.9])
 B = np.array([1.2, 0.8, 2.2, 1.9, 0.4, 1.1, 2.5])

@@ -19,7 +19,7 @@ def test_tokenizer_is_one_token_per_base():
 
 def test_masking_targets_only_bases(tmp_path):
     codes = torch.from_numpy(encode("ACGTN" * 200).reshape(4, 250))
-    input_ids, labels = mask_tokens(codes, 0.5, torch.Generator().manual_seed(0))
+    _, labels = mask_tokens(codes, 0.5, torch.Generator().manual_seed(0))
     targets = labels != IGNORE_INDEX
     assert targets.any()
     assert not targets[:, 0].any() and not targets[:, -1].any()  # never [CLS] or [SEP]

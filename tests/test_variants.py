@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from conftest import TEST_DATA, random_dna
 from dnalens.errors import DNALensError, InputError
 from dnalens.io.tables import read_table
