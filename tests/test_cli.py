@@ -101,6 +101,16 @@ def test_unknown_models_fail_clearly(run_cli, tmp_path, args, message):
     assert no_outputs(tmp_path)
 
 
+def test_hub_id_offline_fails_at_once_with_what_to_do(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    result = run_cli("info", "--model", "someone/some-dna-model")
+    assert result.code == 1
+    assert result.err.strip().splitlines() == [
+        "dnalens: error: model 'someone/some-dna-model' is not in the local Hugging Face cache and the hub cannot "
+        "be reached (offline?): download it where you are online and pass its folder with --model /path/to/folder"]
+
+
 def test_missing_input_file(run_cli, zoo, tmp_path):
     result = run_cli("embed", tmp_path / "absent.fa", "-o", tmp_path / "out.tsv", "--model", zoo["masked_kmer"])
     assert result.code == 1 and "file not found" in result.err

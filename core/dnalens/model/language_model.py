@@ -6,9 +6,11 @@ import contextlib
 import io
 import logging
 import os
+import socket
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
 
@@ -137,6 +139,7 @@ def _quiet_transformers():
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     logging.getLogger("transformers").setLevel(logging.ERROR)
+    logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
@@ -179,8 +182,13 @@ def load_model(spec: str | None = None, *, device: str = "auto", dtype: str = "a
     if source.is_local:
         require_safe_weights(Path(source.location), allow_pickle)
         options["local_files_only"] = True
-    elif os.environ.get("HF_HUB_OFFLINE") == "1":
-        options["local_files_only"] = True
+    else:
+        cached = _in_hub_cache(source.location, trust_remote_code)
+        if not cached and not hub_reachable():
+            raise ModelError(f"model '{source.id}' is not in the local Hugging Face cache and the hub cannot be "
+                             "reached (offline?): download it where you are online and pass its folder with "
+                             "--model /path/to/folder")
+        options["local_files_only"] = cached
     try:
         with _quiet_transformers():
             config = AutoConfig.from_pretrained(source.location, **options)
@@ -199,6 +207,29 @@ def load_model(spec: str | None = None, *, device: str = "auto", dtype: str = "a
     return LanguageModel(source, path, model, tokenizer, family, causal_architecture, tokens,
                          _max_tokens(config, tokenizer), tokenizer.num_special_tokens_to_add(False),
                          torch_device, torch_dtype)
+
+
+def _in_hub_cache(hub_id: str, trust_remote_code: bool) -> bool:
+    from transformers import AutoConfig
+
+    try:
+        with _quiet_transformers():
+            AutoConfig.from_pretrained(hub_id, local_files_only=True, trust_remote_code=trust_remote_code)
+        return True
+    except Exception:
+        return False
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """A quick TCP check, so an offline machine gets its answer at once instead of after minutes of retries."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() in {"1", "true", "yes"}:
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        socket.create_connection((endpoint.hostname, endpoint.port or 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
 
 
 def _cached_folder(hub_id: str) -> Path | None:
