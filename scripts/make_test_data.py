@@ -134,6 +134,14 @@ def main() -> None:
         handle.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
         for chrom, pos, name, ref, alt in records:
             handle.write(f"{chrom}\t{pos}\t{name}\t{ref}\t{alt}\t50\tPASS\tDP=30\n")
+    # A tiny masked model (a few training steps on the excerpt): for Galaxy and GUI tests, about 100 kB.
+    from dnalens_training.recipe import RECIPES
+    from dnalens_training.train import train
+
+    write_fasta(OUT / ".train_slice.fa", [("20", text(codes[EXCERPT_START : EXCERPT_START + 200_000]))])
+    train(RECIPES["tiny"], OUT / "tiny-model", OUT / ".train_slice.fa", "cpu", log=lambda _: None)
+    (OUT / ".train_slice.fa").unlink()
+    (OUT / "tiny-model" / "training_metrics.json").unlink()
     print(f"wrote test data to {OUT}")
 
 

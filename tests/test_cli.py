@@ -92,7 +92,7 @@ def test_bad_fasta_gives_one_line_and_no_output(run_cli, zoo, tmp_path, name):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--model", "/no/such/folder"], "no such folder"),
+    (["--model", "/no/such/folder"], "not found"),
     (["--model", "not a model!"], "not a valid hub id"),
 ])
 def test_unknown_models_fail_clearly(run_cli, tmp_path, args, message):
@@ -139,3 +139,17 @@ def test_error_from_a_real_process_has_no_traceback(tmp_path, zoo):
     assert process.stderr.strip() == (f"dnalens: error: {bad}: record 'x': letter(s) 'Z' at position 5 are not DNA "
                                       "(A, C, G, T or IUPAC)")
     assert not (tmp_path / "o.tsv").exists()
+
+
+def test_register_model_writes_a_galaxy_data_table_row(run_cli, zoo, tmp_path):
+    out = tmp_path / "dm.json"
+    result = run_cli("register-model", "--model", zoo["masked_kmer"], "--target-dir", tmp_path / "models",
+                     "--output-json", out, "--value", "nt-like")
+    assert result.code == 0, result.err
+    (row,) = json.loads(out.read_text())["data_tables"]["huggingface"]
+    assert (row["value"], row["pipeline_tag"], row["domain"]) == ("nt-like", "fill-mask", "sequence")
+    assert (tmp_path / "models" / "nt-like" / "model.safetensors").exists()
+    assert json.loads(run_cli("info", "--model", row["path"]).out)["tokenizer"] == "6-mer"
+    bad = run_cli("register-model", "--model", zoo["masked_kmer"], "--target-dir", tmp_path, "--output-json", out,
+                  "--value", "../escape")
+    assert bad.code == 1 and "--value" in bad.err

@@ -113,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     tokenize.add_argument("--one-hot", help="also write a one-hot (A, C, G, T) encoding as .npz")
     _add_model_options(tokenize)
 
+    register = commands.add_parser("register-model", parents=[common],
+                                   help="copy a model and describe it for Galaxy's huggingface data table")
+    register.add_argument("--model", required=True, help="a local model folder or a hub id")
+    register.add_argument("--target-dir", required=True, help="folder the model is copied into")
+    register.add_argument("--output-json", required=True, help="Galaxy data manager JSON to write")
+    register.add_argument("--value", help="stable id for the data table (default: from the model name)")
+    register.add_argument("--name", help="display name (default: model id, family and tokenizer)")
+    register.add_argument("--free-tag", default="", help="free-text tag column")
+    register.add_argument("--allow-pickle", action="store_true", help="allow pickled .bin weights")
+
     info = commands.add_parser("info", parents=[common],
                                help="JSON description of a model and of this machine's devices")
     _add_model_options(info)
@@ -216,8 +226,17 @@ def run_info(args) -> str:
     return json.dumps({**model.describe(), "devices": detect()}, indent=2)
 
 
+def run_register_model(args) -> str:
+    from .registration import register_model
+
+    row = register_model(args.model, args.target_dir, args.output_json, value=args.value, name=args.name,
+                         free_tag=args.free_tag, allow_pickle=args.allow_pickle)
+    return f"registered '{row['value']}' ({row['pipeline_tag']}) at {row['path']}"
+
+
 HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants, "compare": run_compare,
-            "tokenize": run_tokenize, "info": run_info}
+            "tokenize": run_tokenize, "info": run_info,
+            "register-model": run_register_model}
 
 
 def _raise_on_sigterm(signum, frame):

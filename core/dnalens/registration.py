@@ -1,0 +1,47 @@
+"""Register a model in Galaxy's shared `huggingface` data table (used by the DNALens data manager).
+
+The model is loaded first (so a broken model is never registered), copied into the data manager's output
+folder, and described by one data-table row: value, name, pipeline_tag, domain, free_tag, version, path.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+from .errors import InputError
+from .model import CAUSAL, MASKED, load_model
+
+PIPELINE_TAGS = {MASKED: "fill-mask", CAUSAL: "text-generation"}
+_COPIED = {".json", ".safetensors", ".txt", ".model", ".md"}
+_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def register_model(spec: str, target_dir: str | Path, output_json: str | Path, *, value: str | None = None,
+                   name: str | None = None, free_tag: str = "", allow_pickle: bool = False) -> dict:
+    model = load_model(spec, device="cpu", allow_pickle=allow_pickle)
+    described = model.describe()
+    value = value or re.sub(r"[^A-Za-z0-9._-]+", "_", model.id.rstrip("/").split("/")[-1]).strip("_")
+    if not _VALUE.match(value):
+        raise InputError(f"--value '{value}': use letters, digits, '.', '_' and '-' (at most 100)")
+    target = Path(target_dir) / value
+    target.mkdir(parents=True, exist_ok=True)
+    source = model.path
+    if source is None:
+        raise InputError(f"model '{spec}' has no local files to copy")
+    for item in source.iterdir():
+        if item.is_file() and (item.suffix in _COPIED or (allow_pickle and item.suffix == ".bin")):
+            shutil.copy2(item, target / item.name)
+    row = {
+        "value": value,
+        "name": name or f"{model.id} ({described['family']}, {described['tokenizer']} tokens)",
+        "pipeline_tag": PIPELINE_TAGS.get(model.family, "feature-extraction"),
+        "domain": "sequence",
+        "free_tag": free_tag or "dnalens",
+        "version": described["weights_sha256"][:12],
+        "path": str(target.resolve()),
+    }
+    Path(output_json).write_text(json.dumps({"data_tables": {"huggingface": [row]}}, indent=2) + "\n")
+    return row
