@@ -15,11 +15,12 @@ WORK=${GALAXY_WORK:-$ROOT/build/galaxy}
 GALAXY_VENV=${GALAXY_VENV:-$WORK/venv}
 PORT=${GALAXY_PORT:-8089}
 KEY=dnalens-test-admin-key
-TOOLS=${*:-"galaxy_tools/dnalens galaxy_tools/data_manager_dnalens_models/data_manager"}
+TOOLS=${*:-"galaxy_tools/dnalens galaxy_tools/data_manager_dnalens_models/data_manager galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml"}
 
 "$PROJECT_VENV/bin/pip" install -q planemo==0.75.47
 echo "== planemo lint"
-"$PROJECT_VENV/bin/planemo" lint --fail_level warn $TOOLS
+"$PROJECT_VENV/bin/planemo" lint --fail_level warn galaxy_tools/dnalens galaxy_tools/data_manager_dnalens_models/data_manager
+"$PROJECT_VENV/bin/planemo" workflow_lint --fail_level warn galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml
 
 if [ ! -x "$GALAXY_VENV/bin/galaxy" ]; then
   echo "== installing galaxy==26.1.1 into $GALAXY_VENV (a few minutes)"
