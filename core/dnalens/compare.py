@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ class CompareResult:
     tests: list[TestResult]
     dropped: int
     outputs: list[Path]
+    figures: dict = field(default_factory=dict)
 
 
 def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str | None = None,
@@ -91,6 +92,7 @@ def compare_tables(tables: list[str | Path], out_tsv: str | Path, *, value: str,
         "Wilcoxon signed-rank only for paired samples (--paired-by); >2 groups add Kruskal-Wallis and "
         "Benjamini-Hochberg adjusted pairwise tests",
     ]
+    figures: dict = {}
     with OutputSet() as outputs:
         handle = outputs.open_text(out_tsv)
         write_tsv_header(handle, header, TEST_COLUMNS)
@@ -107,5 +109,6 @@ def compare_tables(tables: list[str | Path], out_tsv: str | Path, *, value: str,
 
             main = next(t for t in tests if t.test in ("mann_whitney_u", "wilcoxon_signed_rank", "kruskal_wallis"))
             subtitle = f"{main.test.replace('_', ' ')}: p = {main.p_value:.3g}"
-            save_figure(group_comparison(arrays, value, subtitle), outputs.path(plot), record)
-    return CompareResult(summaries, tests, dropped, [Path(p) for p in (out_tsv, plot) if p])
+            figures["groups"] = group_comparison(arrays, value, subtitle)
+            save_figure(figures["groups"], outputs.path(plot), record)
+    return CompareResult(summaries, tests, dropped, [Path(p) for p in (out_tsv, plot) if p], figures)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ class EmbedResult:
     dimension: int
     windowed_sequences: int
     outputs: list[Path]
+    figures: dict = field(default_factory=dict)  # the saved plots as Figures, for the GUI to display
 
 
 def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
@@ -47,6 +48,7 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
     keep = npz or heatmap or projection  # these need every vector; the TSV alone streams
     ids: list[str] = []
     vectors: list[np.ndarray] = []
+    figures: dict = {}
     total = count_fasta_records(fasta)
     progress = context.progress(total, "embed")
     count = 0
@@ -72,13 +74,15 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
             if heatmap:
                 from .plots import embedding_heatmap, save_figure
 
-                save_figure(embedding_heatmap(ids, matrix), outputs.path(heatmap), record)
+                figures["heatmap"] = embedding_heatmap(ids, matrix)
+                save_figure(figures["heatmap"], outputs.path(heatmap), record)
             if projection:
-                _write_projection(outputs, projection, ids, matrix, label_map, projection_method, record, context)
+                figures["projection"] = _write_projection(outputs, projection, ids, matrix, label_map,
+                                                          projection_method, record, context)
             written = [Path(p) for p in (out_tsv, npz, heatmap, projection) if p]
     finally:
         progress.close()
-    return EmbedResult(count, embedder.dimension, embedder.windowed_sequences, written)
+    return EmbedResult(count, embedder.dimension, embedder.windowed_sequences, written, figures)
 
 
 def _write_npz(path: Path, ids: list[str], matrix: np.ndarray, record: dict) -> None:
@@ -89,7 +93,7 @@ def _write_npz(path: Path, ids: list[str], matrix: np.ndarray, record: dict) -> 
                             provenance=np.array(json.dumps(record, sort_keys=True, default=str)))
 
 
-def _write_projection(outputs: OutputSet, projection, ids, matrix, label_map, method, record, context) -> None:
+def _write_projection(outputs: OutputSet, projection, ids, matrix, label_map, method, record, context):
     from .plots import projection_scatter, save_figure
 
     if len(ids) < 3:
@@ -115,4 +119,6 @@ def _write_projection(outputs: OutputSet, projection, ids, matrix, label_map, me
         coordinates = centred @ components[:2].T
         variance = singular**2
         explained = (variance[:2] / variance.sum()).tolist()
-    save_figure(projection_scatter(coordinates, labels, method, explained), outputs.path(projection), record)
+    figure = projection_scatter(coordinates, labels, method, explained)
+    save_figure(figure, outputs.path(projection), record)
+    return figure

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ class PredictResult:
     rows: int
     method: str
     outputs: list[Path]
+    figures: dict = field(default_factory=dict)
 
 
 def parse_positions(text: str) -> list[int]:
@@ -66,6 +67,7 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
                   "input": Path(fasta).name}
     record = provenance(model.describe(), "predict", parameters)
     plotted: list[dict] = []
+    figures: dict = {}
     rows = windowed = 0
     progress = context.progress(count_fasta_records(fasta), "predict")
     try:
@@ -99,8 +101,9 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
             if plot:
                 from .plots import nucleotide_bars, save_figure
 
-                save_figure(nucleotide_bars(plotted), outputs.path(plot), record)
+                figures["bars"] = nucleotide_bars(plotted)
+                save_figure(figures["bars"], outputs.path(plot), record)
     finally:
         progress.close()
-    return PredictResult(rows, scorer.method, [Path(p) for p in (out_tsv, plot) if p])
+    return PredictResult(rows, scorer.method, [Path(p) for p in (out_tsv, plot) if p], figures)
 

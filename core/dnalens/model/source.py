@@ -34,7 +34,7 @@ def resolve_source(spec: str | None) -> ModelSource:
         return ModelSource(str(path), str(path.resolve()), True)
     if path.exists():
         raise ModelError(f"model '{spec}': is a file; give the folder that holds config.json and the weights")
-    looks_like_path = spec.startswith((".", "/", "~")) or spec.count("/") > 1 or os.sep != "/" and os.sep in spec
+    looks_like_path = spec.startswith((".", "/", "~")) or spec.count("/") > 1 or (os.sep != "/" and os.sep in spec)
     if looks_like_path:
         raise ModelError(f"model folder '{spec}' not found")
     if not _HUB_ID.match(spec):
