@@ -1,0 +1,7 @@
+"""`python -m dnalens_gui` starts the desktop app."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

@@ -1,0 +1,132 @@
+"""The left-hand panels: which model, and which device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+)
+
+from dnalens.device import detect
+
+
+class ModelPanel(QGroupBox):
+    """Built-in model, a local folder or a hub id; Load describes the model (family, size, tokens)."""
+
+    load_requested = Signal(str)
+
+    def __init__(self):
+        super().__init__("Model")
+        self.default = QRadioButton("Built-in DNALens model (human DNA, works offline)")
+        self.folder = QRadioButton("A model folder on this computer")
+        self.hub = QRadioButton("A Hugging Face hub id (needs internet)")
+        self.group = QButtonGroup(self)
+        for index, button in enumerate((self.default, self.folder, self.hub)):
+            self.group.addButton(button, index)
+        self.folder_edit = QLineEdit()
+        self.folder_edit.setPlaceholderText("folder with config.json and model.safetensors")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.hub_edit = QLineEdit()
+        self.hub_edit.setPlaceholderText("e.g. InstaDeepAI/nucleotide-transformer-v2-50m-multi-species")
+        self.load_button = QPushButton("Load model")
+        self.load_button.clicked.connect(lambda: self.load_requested.emit(self.spec()))
+        self.summary = QLabel("No model loaded yet.")
+        self.summary.setWordWrap(True)
+
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_edit, 1)
+        folder_row.addWidget(browse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.default)
+        layout.addWidget(self.folder)
+        layout.addLayout(folder_row)
+        layout.addWidget(self.hub)
+        layout.addWidget(self.hub_edit)
+        layout.addWidget(self.load_button)
+        layout.addWidget(self.summary)
+        self.folder_edit.textEdited.connect(lambda _: self.folder.setChecked(True))
+        self.hub_edit.textEdited.connect(lambda _: self.hub.setChecked(True))
+        self._restore()
+
+    def spec(self) -> str:
+        if self.folder.isChecked():
+            return self.folder_edit.text().strip()
+        if self.hub.isChecked():
+            return self.hub_edit.text().strip()
+        return "default"
+
+    def set_spec(self, spec: str) -> None:
+        if spec in ("", "default"):
+            self.default.setChecked(True)
+        elif not Path(spec).expanduser().is_dir() and spec.count("/") == 1 and not spec.startswith((".", "~")):
+            self.hub.setChecked(True)
+            self.hub_edit.setText(spec)
+        else:
+            self.folder.setChecked(True)
+            self.folder_edit.setText(spec)
+
+    def show_model(self, description: dict) -> None:
+        self.summary.setText(
+            f"<b>{description['id']}</b><br>{description['family']} model ({description['architecture']}), "
+            f"{description['tokenizer']} tokens, {description['layers']} layers, hidden size "
+            f"{description['hidden_size']}, {description['parameters']:,} parameters, up to "
+            f"{description['max_bp']:,} bp<br>running on <b>{description['device']}</b> in "
+            f"{description['dtype']}")
+        QSettings().setValue("model", self.spec())
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Model folder", self.folder_edit.text())
+        if folder:
+            self.folder_edit.setText(folder)
+            self.folder.setChecked(True)
+
+    def _restore(self) -> None:
+        self.set_spec(str(QSettings().value("model", "default")))
+
+
+class DevicePanel(QGroupBox):
+    """What this computer has (CUDA GPUs with memory and compute capability, Apple MPS, CPU threads)."""
+
+    def __init__(self):
+        super().__init__("Device")
+        found = detect()
+        self.choice = QComboBox()
+        self.choice.addItem("Automatic (GPU if available)", "auto")
+        for gpu in found["cuda"]:
+            self.choice.addItem(f"GPU {gpu['index']}: {gpu['name']}", f"cuda:{gpu['index']}")
+        if found["mps"]:
+            self.choice.addItem("Apple GPU (MPS)", "mps")
+        self.choice.addItem("CPU", "cpu")
+        lines = [f"GPU {g['index']}: {g['name']}, {g['memory_gib']} GiB, compute capability "
+                 f"{g['compute_capability']}{', bf16' if g['bf16'] else ''}" for g in found["cuda"]]
+        if found["mps"]:
+            lines.append("Apple MPS available")
+        if not lines:
+            lines.append("No GPU found: DNALens will use the CPU")
+        lines.append(f"CPU: {found['cpu_threads']} threads")
+        self.detected = QLabel("<br>".join(lines))
+        self.detected.setWordWrap(True)
+        self.choice.setToolTip("Where the model runs. Automatic uses a CUDA GPU, then an Apple GPU, then the CPU.")
+        layout = QFormLayout(self)
+        layout.addRow("Run on", self.choice)
+        layout.addRow(self.detected)
+        saved = QSettings().value("device", "auto")
+        index = self.choice.findData(saved)
+        self.choice.setCurrentIndex(max(0, index))
+        self.choice.currentIndexChanged.connect(lambda _: QSettings().setValue("device", self.device()))
+
+    def device(self) -> str:
+        return self.choice.currentData()

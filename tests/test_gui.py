@@ -1,0 +1,149 @@
+"""The desktop app, offscreen: every page end to end on test-data with the tiny model, cancel, errors."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from conftest import TEST_DATA
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from scipy import stats
+
+from dnalens.io.tables import read_table
+
+TINY_MODEL = TEST_DATA / "tiny-model"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    import matplotlib
+
+    matplotlib.use("QtAgg")
+    QCoreApplication.setOrganizationName("DNALens-tests")
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    from dnalens_gui.main_window import MainWindow
+
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.model_panel.set_spec(str(TINY_MODEL))
+    main.results.setText(str(tmp_path / "results"))
+    main.show()
+    return main
+
+
+def run_page(qtbot, window, index: int, timeout: int = 60_000):
+    window.tabs.setCurrentIndex(index)
+    before = window.completed_runs
+    window.run_button.click()  # loads the model first when needed, then runs
+    qtbot.waitUntil(lambda: window.completed_runs > before, timeout=timeout)
+    return window.pages[index]
+
+
+def test_embed_page_shows_the_embeddings(qtbot, window, tmp_path):
+    page = window.pages[0]
+    page.sequences.file.setText(str(TEST_DATA / "sequences.fa"))
+    run_page(qtbot, window, 0)
+    assert window.last_error is None
+    assert page.table.model().rowCount() == 12
+    assert page.table.cell(0, "id") == "chr20_31000001_31000060"
+    _, rows = read_table(tmp_path / "results" / "sequences_embeddings.tsv")
+    assert page.table.cell(0, "e0") == rows[0]["e0"]
+    saved = np.load(tmp_path / "results" / "sequences_embeddings.npz")
+    assert float(page.table.cell(0, "e0")) == pytest.approx(float(saved["embeddings"][0, 0]), rel=1e-5)
+    assert page.plot.canvas is not None  # the PCA projection, with its toolbar
+    assert "ModernBert" in window.model_panel.summary.text()
+
+
+def test_predict_page_with_pasted_sequences(qtbot, window):
+    page = window.pages[1]
+    page.sequences.paste.setPlainText("ACGTACGTACGTACGTACGT\nGGGGCCCCAAAATTTT")
+    page.positions.setText("1,5")
+    run_page(qtbot, window, 1)
+    table = page.table.model()
+    assert table.rowCount() == 4
+    for row in range(4):
+        assert sum(float(page.table.cell(row, base)) for base in "ACGT") == pytest.approx(1.0, abs=1e-5)
+        assert page.table.cell(row, "method") == "masked-token"
+    assert page.table.cell(2, "id") == "sequence_2" and page.table.cell(2, "ref") == "G"
+
+
+def test_variant_page_matches_the_cli(qtbot, window):
+    page = window.pages[2]
+    page.ref_fasta.setText(str(TEST_DATA / "exon_ref.fa"))
+    page.alt_fasta.setText(str(TEST_DATA / "exon_alt.fa"))
+    run_page(qtbot, window, 2)
+    _, expected = read_table(TEST_DATA / "exon_scores.tsv")  # made by the CLI with the same model
+    assert page.table.model().rowCount() == 25
+    for row in (0, 24):
+        assert page.table.cell(row, "llr") == expected[row]["llr"]
+        assert page.table.cell(row, "l2") == expected[row]["l2"]
+
+
+def test_compare_page_gives_scipy_statistics(qtbot, window):
+    page = window.pages[3]
+    page.first.setText(str(TEST_DATA / "exon_scores.tsv"))
+    page.second.setText(str(TEST_DATA / "intron_scores.tsv"))
+    run_page(qtbot, window, 3)
+    exon = [float(r["llr"]) for r in read_table(TEST_DATA / "exon_scores.tsv")[1]]
+    intron = [float(r["llr"]) for r in read_table(TEST_DATA / "intron_scores.tsv")[1]]
+    welch = stats.ttest_ind(exon, intron, equal_var=False).pvalue
+    assert page.table.cell(0, "test") == "welch_t"
+    assert float(page.table.cell(0, "p_value")) == pytest.approx(welch, rel=1e-5)
+    assert page.plot.canvas is not None
+
+
+def test_cancel_mid_run_writes_nothing_and_the_app_stays_usable(qtbot, window, tmp_path):
+    rng = np.random.default_rng(0)
+    many = tmp_path / "many.fa"
+    many.write_text("".join(f">s{i}\n{''.join(rng.choice(list('ACGT'), 300))}\n" for i in range(12_000)))
+    page = window.pages[0]
+    page.sequences.file.setText(str(many))
+    window.load_model(str(TINY_MODEL))
+    qtbot.waitUntil(lambda: window.worker is None and window.model is not None, timeout=30_000)
+    gaps, last = [], [time.monotonic()]
+
+    def tick():
+        now = time.monotonic()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(20)
+    window.run_button.click()
+    qtbot.waitUntil(lambda: window.progress.maximum() > 0 and window.progress.value() > 0, timeout=30_000)
+    window.cancel_button.click()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
+    timer.stop()
+    assert "Cancelled" in window.statusBar().currentMessage()
+    assert not list((tmp_path / "results").glob("many_*"))  # no half-written table, npz or plot
+    assert window.run_button.isEnabled()
+    assert max(gaps) < 0.5, f"GUI thread blocked for {max(gaps):.2f} s"
+    page.sequences.file.setText(str(TEST_DATA / "sequences.fa"))
+    run_page(qtbot, window, 0)
+    assert page.table.model().rowCount() == 12
+
+
+def test_a_bad_file_shows_the_cli_message_and_nothing_breaks(qtbot, window):
+    page = window.pages[0]
+    page.sequences.file.setText(str(TEST_DATA / "bad_letters.fa"))
+    run_page(qtbot, window, 0)
+    message, details = window.last_error
+    assert message.startswith("dnalens: error: ") and "record 'bad_record'" in message and "are not DNA" in message
+    assert "Traceback" in details
+    assert window.run_button.isEnabled()
+
+
+def test_screenshot_option(tmp_path):
+    from dnalens_gui.app import main
+
+    out = tmp_path / "window.png"
+    assert main(["--screenshot", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
