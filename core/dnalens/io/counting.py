@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .fasta import open_text
+from .fasta import text_lines
 
 
 def count_lines_starting(path: str | Path, prefix: str, skip: str | None = None) -> int:
-    count = 0
-    with open_text(path) as handle:
-        for line in handle:
-            if line.startswith(prefix) and not (skip and line.startswith(skip)):
-                count += 1
-    return count
+    return sum(1 for line in text_lines(path) if line.startswith(prefix) and not (skip and line.startswith(skip)))
 
 
 def count_fasta_records(path: str | Path) -> int:

@@ -33,6 +33,15 @@ def open_text(path: str | Path):
     return open(path, encoding="utf-8", errors="replace", newline=None)
 
 
+def text_lines(path: str | Path) -> Iterator[str]:
+    """Lines of a (possibly gzip-compressed) text file; a truncated or corrupt stream is an InputError."""
+    try:
+        with open_text(path) as handle:
+            yield from handle
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise InputError(f"{path}: the compressed file is truncated or corrupt ({error})") from None
+
+
 def read_fasta(path: str | Path, *, unique_ids: bool = True) -> Iterator[SequenceRecord]:
     """Yield records one at a time, so memory does not grow with the file.
 
@@ -54,33 +63,29 @@ def read_fasta(path: str | Path, *, unique_ids: bool = True) -> Iterator[Sequenc
         except InputError as error:
             raise InputError(f"{path}: {error}") from None
 
-    try:
-        with open_text(path) as handle:
-            for line_number, line in enumerate(handle, start=1):
-                line = line.strip()
-                if not line:
-                    continue
-                if line.startswith(">"):
-                    if record_id is not None:
-                        yield finish()
-                    header = line[1:].strip()
-                    if not header:
-                        raise InputError(f"{path}: line {line_number}: header without an id")
-                    record_id, _, description = header.partition(" ")
-                    if unique_ids:
-                        if record_id in seen:
-                            raise InputError(f"{path}: duplicate record id '{record_id}' (line {line_number})")
-                        seen.add(record_id)
-                    chunks = []
-                    count += 1
-                elif record_id is None:
-                    raise InputError(f"{path}: line {line_number}: sequence before the first '>' header; "
-                                     "is this a FASTA file?")
-                else:
-                    chunks.append(line.replace(" ", ""))
+    for line_number, line in enumerate(text_lines(path), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith(">"):
             if record_id is not None:
                 yield finish()
-    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-        raise InputError(f"{path}: the compressed file is truncated or corrupt ({error})") from None
+            header = line[1:].strip()
+            if not header:
+                raise InputError(f"{path}: line {line_number}: header without an id")
+            record_id, _, description = header.partition(" ")
+            if unique_ids:
+                if record_id in seen:
+                    raise InputError(f"{path}: duplicate record id '{record_id}' (line {line_number})")
+                seen.add(record_id)
+            chunks = []
+            count += 1
+        elif record_id is None:
+            raise InputError(f"{path}: line {line_number}: sequence before the first '>' header; "
+                             "is this a FASTA file?")
+        else:
+            chunks.append(line.replace(" ", ""))
+    if record_id is not None:
+        yield finish()
     if count == 0:
         raise InputError(f"{path}: no FASTA records found (empty file?)")

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+import warnings
 from pathlib import Path
 
 from ..errors import InputError
 from .fasta import read_fasta
+
+
+def _cache_dir() -> Path:
+    folder = Path(os.environ.get("DNALENS_CACHE", Path(tempfile.gettempdir()) / "dnalens-cache"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _fingerprint(path: Path) -> str:
+    stat = path.stat()
+    return hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
 
 
 class Reference:
@@ -22,10 +37,16 @@ class Reference:
         try:
             import pyfaidx
 
-            self._indexed = pyfaidx.Fasta(str(self.path), as_raw=True, sequence_always_upper=True,
-                                          read_ahead=10_000, rebuild=False, build_index=True)
+            # Never write next to the user's genome: use its .fai if it has one, else index into a cache.
+            beside = Path(f"{self.path}.fai")
+            index = beside if beside.exists() else _cache_dir() / f"{_fingerprint(self.path)}.fai"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._indexed = pyfaidx.Fasta(str(self.path), indexname=str(index), as_raw=True,
+                                              sequence_always_upper=True, read_ahead=10_000, rebuild=False,
+                                              build_index=True)
             self.lengths = {name: len(record) for name, record in self._indexed.items()}
-        except Exception:  # not indexable (plain gzip, read-only folder…): fall back to reading it whole
+        except Exception:  # not indexable (plain gzip, odd line lengths…): read it whole instead
             self._indexed = None
             self._in_memory = {record.id: record.sequence for record in read_fasta(self.path)}
             self.lengths = {name: len(seq) for name, seq in self._in_memory.items()}

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from .fasta import open_text
+from .fasta import text_lines
 
 
 @dataclass(frozen=True)
@@ -44,21 +42,17 @@ def read_vcf(path: str | Path) -> VcfFile:
     """Read and check the header; records are streamed by `VcfFile.variants()`."""
     path = Path(path)
     header: list[str] = []
-    try:
-        with open_text(path) as handle:
-            for line in handle:
-                line = line.rstrip("\r\n")
-                if line.startswith("##"):
-                    header.append(line)
-                    continue
-                if line.startswith("#CHROM"):
-                    header.append(line)
-                    break
-                if not line.strip():
-                    continue
-                raise InputError(f"{path}: the VCF header (a '#CHROM POS ID REF ALT …' line) is missing")
-    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-        raise InputError(f"{path}: the compressed file is truncated or corrupt ({error})") from None
+    for line in text_lines(path):
+        line = line.rstrip("\r\n")
+        if line.startswith("##"):
+            header.append(line)
+            continue
+        if line.startswith("#CHROM"):
+            header.append(line)
+            break
+        if not line.strip():
+            continue
+        raise InputError(f"{path}: the VCF header (a '#CHROM POS ID REF ALT …' line) is missing")
     if not header or not header[-1].startswith("#CHROM"):
         raise InputError(f"{path}: not a VCF file: no '#CHROM' header line" + (" (empty file)" if not header else ""))
     if not header[0].startswith("##fileformat=VCF"):
@@ -67,27 +61,23 @@ def read_vcf(path: str | Path) -> VcfFile:
 
 
 def _records(path: Path) -> Iterator[Variant]:
-    try:
-        with open_text(path) as handle:
-            for line_number, line in enumerate(handle, start=1):
-                line = line.rstrip("\r\n")
-                if not line.strip() or line.startswith("#"):
-                    continue
-                columns = line.split("\t")
-                if len(columns) < 5:
-                    raise InputError(f"{path}: line {line_number}: expected at least 5 tab-separated columns "
-                                     f"(CHROM POS ID REF ALT), found {len(columns)}")
-                chrom, pos_text, variant_id, ref, alts = columns[:5]
-                try:
-                    pos = int(pos_text)
-                except ValueError:
-                    raise InputError(f"{path}: line {line_number}: POS '{pos_text}' is not a number") from None
-                if pos < 1:
-                    raise InputError(f"{path}: line {line_number}: POS {pos} must be 1 or more")
-                ref = ref.upper()
-                if not ref or set(ref) - set("ACGTN"):
-                    raise InputError(f"{path}: line {line_number}: REF '{columns[3]}' is not a DNA allele")
-                for alt in alts.split(","):
-                    yield Variant(chrom, pos, variant_id, ref, alt.upper(), line_number, tuple(columns))
-    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-        raise InputError(f"{path}: the compressed file is truncated or corrupt ({error})") from None
+    for line_number, line in enumerate(text_lines(path), start=1):
+        line = line.rstrip("\r\n")
+        if not line.strip() or line.startswith("#"):
+            continue
+        columns = line.split("\t")
+        if len(columns) < 5:
+            raise InputError(f"{path}: line {line_number}: expected at least 5 tab-separated columns "
+                             f"(CHROM POS ID REF ALT), found {len(columns)}")
+        chrom, pos_text, variant_id, ref, alts = columns[:5]
+        try:
+            pos = int(pos_text)
+        except ValueError:
+            raise InputError(f"{path}: line {line_number}: POS '{pos_text}' is not a number") from None
+        if pos < 1:
+            raise InputError(f"{path}: line {line_number}: POS {pos} must be 1 or more")
+        ref = ref.upper()
+        if not ref or set(ref) - set("ACGTN"):
+            raise InputError(f"{path}: line {line_number}: REF '{columns[3]}' is not a DNA allele")
+        for alt in alts.split(","):
+            yield Variant(chrom, pos, variant_id, ref, alt.upper(), line_number, tuple(columns))
