@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+
 from conftest import TEST_DATA
 
 TINY = str(TEST_DATA / "tiny-model")

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from model_zoo import kmer_tokenizer
 
 from dnalens.embedding import windows_of
 from dnalens.errors import InputError
@@ -16,6 +15,7 @@ from dnalens.io.fasta import read_fasta
 from dnalens.model.tokens import token_spans
 from dnalens.sequence import reverse_complement
 from dnalens.variant_cases import minimal_difference
+from model_zoo import kmer_tokenizer
 
 EXAMPLES = settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 dna = st.text(alphabet="ACGTN", min_size=1, max_size=300)

@@ -154,7 +154,7 @@ def _context_and_runner(args, model):
     from .runner import Runner
 
     context = _context(args)
-    return context, Runner(model.device, model.pad_id, args.batch_tokens, warn=context.warn)
+    return context, Runner.for_model(model, context.warn, args.batch_tokens)
 
 
 def _embedding_options(args, **extra):

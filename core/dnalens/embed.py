@@ -37,7 +37,7 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
                 context: RunContext | None = None, runner: Runner | None = None) -> EmbedResult:
     context = context or RunContext()
     options = options or EmbeddingOptions()
-    runner = runner or Runner(model.device, model.pad_id, warn=context.warn)
+    runner = runner or Runner.for_model(model, context.warn)
     embedder = Embedder(model, options, runner)
     label_map = read_labels(labels) if labels else None
     if projection and projection_method not in {"pca", "umap"}:

@@ -98,7 +98,8 @@ class Embedder:
     def _pool_batch(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, _indices) -> list:
         states = self.model.hidden_states(input_ids, attention_mask)
         hidden = torch.stack([states[i] for i in self.layers]).float().mean(dim=0)
-        content = (attention_mask.bool() & ~torch.isin(input_ids, self._special_ids)).unsqueeze(-1)
+        special = self._special_ids.to(input_ids.device)  # the runner may have moved to the CPU
+        content = (attention_mask.bool() & ~torch.isin(input_ids, special)).unsqueeze(-1)
         counts = content.sum(dim=1).clamp(min=1)
         if self.options.pooling == "mean":
             pooled = (hidden * content).sum(dim=1) / counts

@@ -61,7 +61,7 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
                   context: RunContext | None = None, runner: Runner | None = None) -> PredictResult:
     """`positions` None means every position."""
     context = context or RunContext()
-    runner = runner or Runner(model.device, model.pad_id, warn=context.warn)
+    runner = runner or Runner.for_model(model, context.warn)
     scorer = Scorer(model, runner)
     parameters = {"positions": "all" if positions is None else ",".join(map(str, positions)),
                   "input": Path(fasta).name}

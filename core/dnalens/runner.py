@@ -105,10 +105,19 @@ class Runner:
     token_budget: int = 0
     warn: Callable[[str], None] = field(default=lambda message: print(f"dnalens: warning: {message}",
                                                                       file=sys.stderr))
+    # Called once when a single sequence does not fit on the GPU: moves the model to the CPU.
+    move_to_cpu: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         if not self.token_budget:
             self.token_budget = DEFAULT_TOKEN_BUDGET.get(self.device.type, 32_768)
+
+    @classmethod
+    def for_model(cls, model, warn: Callable[[str], None] | None = None, token_budget: int = 0) -> Runner:
+        runner = cls(model.device, model.pad_id, token_budget, move_to_cpu=lambda: model.move_to("cpu"))
+        if warn is not None:
+            runner.warn = warn
+        return runner
 
     def map(self, token_lists: Sequence[Sequence[int]],
             compute: Callable[[torch.Tensor, torch.Tensor, list[int]], Sequence[R]],
@@ -125,11 +134,17 @@ class Runner:
                     input_ids, attention_mask = pad([token_lists[i] for i in batch], self.pad_id, self.device)
                     outputs = compute(input_ids, attention_mask, batch)
                 except torch.OutOfMemoryError:
-                    if len(batch) == 1:
-                        raise DNALensError("out of memory on a single sequence; use a smaller --window "
-                                           "or --device cpu") from None
                     if self.device.type == "cuda":
                         torch.cuda.empty_cache()
+                    if len(batch) == 1:
+                        if self.device.type == "cpu" or self.move_to_cpu is None:
+                            raise DNALensError("out of memory on a single sequence; use a smaller --window") from None
+                        self.warn("GPU out of memory even for one sequence: continuing on the CPU (slower)")
+                        self.move_to_cpu()
+                        self.device = torch.device("cpu")
+                        self.token_budget = DEFAULT_TOKEN_BUDGET["cpu"]
+                        pending.insert(0, batch)
+                        continue
                     self.token_budget = max(1, self.token_budget // 2)
                     self.warn(f"out of memory: retrying with batches of at most {self.token_budget} tokens")
                     half = len(batch) // 2

@@ -133,7 +133,7 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
                    context: RunContext | None = None, runner: Runner | None = None) -> VariantResult:
     context = context or RunContext()
     embedding = embedding or EmbeddingOptions()
-    runner = runner or Runner(model.device, model.pad_id, warn=context.warn)
+    runner = runner or Runner.for_model(model, context.warn)
     chosen = parse_scores(scores, model)
     scorer = VariantScorer(model, chosen, embedding, runner)
     vcf_mode = vcf is not None

@@ -112,6 +112,13 @@ class LanguageModel:
             raise ModelError(f"{what} needs a language-model head, and model '{self.id}' is a {kind}base model "
                              "without one (it gives embeddings only)")
 
+    def move_to(self, device: str | torch.device) -> None:
+        """Move the model (fp32 on the CPU, where bf16 is slow) — the runner's fallback after GPU OOM."""
+        device = torch.device(device)
+        dtype = torch.float32 if device.type == "cpu" else self.dtype
+        self.model.to(device=device, dtype=dtype)
+        self.device, self.dtype = device, dtype
+
     # ---- running it -------------------------------------------------------------------------------
     def encode(self, sequences: list[str]) -> list[list[int]]:
         """Token ids with the model's special tokens; no truncation (callers window long sequences)."""
