@@ -1,0 +1,246 @@
+"""DNALens benchmark harness: each workload is measured against its baseline side by side, in one process.
+
+    python bench/harness.py                 # the full run documented in docs/PERFORMANCE.md
+    python bench/harness.py --quick         # a smaller run, to check the harness works
+
+Prints a table: workload, baseline, DNALens, ratio (medians of --repeats runs). The baselines are written
+here, faithfully to the seed tutorials: one sequence at a time, eager, autograd on; variants scored with
+separate unbatched forward passes for the reference and the mutant window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+@dataclass
+class Row:
+    workload: str
+    unit: str
+    baseline: float | None
+    dnalens: float
+    higher_is_better: bool = True
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.baseline:
+            return None
+        return self.dnalens / self.baseline if self.higher_is_better else self.baseline / self.dnalens
+
+
+def median_time(function: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def matmul_peak_flops(repeats: int, size: int = 2048) -> float:
+    """fp32 matmul FLOP/s of this machine, measured now (the denominator of model FLOP utilisation)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    seconds = median_time(lambda: torch.mm(a, b), max(5, repeats))
+    return 2 * size**3 / seconds
+
+
+def random_windows(count: int, length: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), length)) for _ in range(count)]
+
+
+def mixed_lengths(count: int, limit: int, seed: int = 1) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("ACGT"), int(n))) for n in rng.integers(50, limit + 1, count)]
+
+
+# ---- the baselines, as the tutorials wrote them -------------------------------------------------------
+def seed_style_embed(model, sequences: list[str]) -> np.ndarray:
+    out = []
+    for sequence in sequences:
+        tokens = model.tokenizer(sequence, return_tensors="pt")
+        hidden = model.model(**tokens, output_hidden_states=True).hidden_states[-1]  # autograd on, eager
+        out.append(hidden[0].mean(dim=0).detach().numpy())
+    return np.stack(out)
+
+
+def tutorial_variant_scores(model, pairs: list[tuple[str, str]]) -> list[float]:
+    scores = []
+    for ref, alt in pairs:
+        ref_hidden = model.model(**model.tokenizer(ref, return_tensors="pt"), output_hidden_states=True)
+        alt_hidden = model.model(**model.tokenizer(alt, return_tensors="pt"), output_hidden_states=True)
+        ref_vector = ref_hidden.hidden_states[-1][0].mean(dim=0)
+        alt_vector = alt_hidden.hidden_states[-1][0].mean(dim=0)
+        scores.append(float(torch.linalg.norm(ref_vector - alt_vector)))
+    return scores
+
+
+# ---- models ----------------------------------------------------------------------------------------
+def benchmark_models(folder: Path) -> dict[str, Path]:
+    """The default model, a Mistral-DNA-17M-shaped causal MoE and a Nucleotide-Transformer-like 6-mer model."""
+    from transformers import EsmConfig, EsmForMaskedLM, MixtralConfig, MixtralForCausalLM
+
+    from dnalens.model.source import DEFAULT_MODEL_DIR
+    from model_zoo import _save, kmer_tokenizer
+
+    torch.manual_seed(0)
+    tokenizer = _mistral_dna_tokenizer()
+    moe = MixtralConfig(vocab_size=len(tokenizer), hidden_size=256, intermediate_size=1024, num_hidden_layers=8,
+                        num_attention_heads=8, num_key_value_heads=8, num_local_experts=8, num_experts_per_tok=2,
+                        max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
+                        bos_token_id=tokenizer.cls_token_id, eos_token_id=tokenizer.sep_token_id)
+    kmer = kmer_tokenizer(6, max_length=1002)
+    nt = EsmConfig(vocab_size=len(kmer), hidden_size=256, num_hidden_layers=6, num_attention_heads=8,
+                   intermediate_size=1024, max_position_embeddings=1002, position_embedding_type="rotary",
+                   pad_token_id=kmer.pad_token_id, mask_token_id=kmer.mask_token_id, token_dropout=False)
+    return {
+        "dnalens-default": DEFAULT_MODEL_DIR,
+        "mistral-dna-17m-shaped-moe": _save(MixtralForCausalLM(moe), tokenizer, folder / "moe"),
+        "nt-like-6mer": _save(EsmForMaskedLM(nt), kmer, folder / "nt"),
+    }
+
+
+def _mistral_dna_tokenizer():
+    """The real Mistral-DNA BPE tokenizer (4,096 tokens) when ../shared has it, else one trained like it."""
+    from transformers import AutoTokenizer
+
+    shared = ROOT.parent / "shared" / "models" / "mistral-dna-1m-prom"
+    if shared.exists():
+        return AutoTokenizer.from_pretrained(shared)
+    from model_zoo import bpe_tokenizer
+
+    return bpe_tokenizer(512)
+
+
+# ---- workloads ----------------------------------------------------------------------------------------
+def embedding_rows(name, model, sequences, repeats, peak) -> list[Row]:
+    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.runner import Runner
+
+    embedder = Embedder(model, EmbeddingOptions(), Runner.for_model(model, lambda _: None))
+    embedder.embed(sequences[:8])  # warm-up
+    seed_style_embed(model, sequences[:2])
+    fast = median_time(lambda: embedder.embed(sequences), repeats)
+    slow = median_time(lambda: seed_style_embed(model, sequences), repeats)
+    tokens = sum(len(ids) for ids in model.encode(sequences))
+    flops = 2 * _non_embedding_parameters(model) * tokens
+    return [Row(f"P1 embed {name}, {len(sequences)} seqs", "seq/s", len(sequences) / slow, len(sequences) / fast),
+            Row(f"P2 embed MFU {name}", "% of fp32 peak", None, 100 * flops / fast / peak)]
+
+
+def _non_embedding_parameters(model) -> int:
+    embeddings = model.model.get_input_embeddings().weight.numel()
+    active = sum(p.numel() for p in model.model.base_model.parameters()) - embeddings
+    experts = getattr(model.model.config, "num_local_experts", None)
+    if experts:  # only the routed experts' share of the MoE weights does work per token
+        routed = sum(p.numel() for n, p in model.model.base_model.named_parameters() if "experts" in n)
+        active -= routed * (1 - model.model.config.num_experts_per_tok / experts)
+    return int(active)
+
+
+def variant_rows(name, model, count, repeats) -> list[Row]:
+    from dnalens.embedding import EmbeddingOptions
+    from dnalens.runner import Runner
+    from dnalens.variant_cases import VariantCase
+    from dnalens.variants import VariantScorer, supported_scores
+
+    refs = random_windows(count, 201, seed=3)
+    rng = np.random.default_rng(4)
+    cases, pairs = [], []
+    for ref in refs:
+        alt = ref[:100] + rng.choice([b for b in "ACGT" if b != ref[100]]) + ref[101:]
+        cases.append(VariantCase({"id": "v"}, ref, alt, 100))
+        pairs.append((ref, alt))
+    scorer = VariantScorer(model, supported_scores(model), EmbeddingOptions(), Runner.for_model(model, lambda _: None))
+    scorer.score(cases[:4])
+    fast = median_time(lambda: scorer.score([VariantCase(c.identity, c.ref_sequence, c.alt_sequence, c.site)
+                                             for c in cases]), repeats)
+    slow = median_time(lambda: tutorial_variant_scores(model, pairs), repeats)
+    label = ", ".join(supported_scores(model))
+    return [Row(f"P3 variants {name} ({label} vs l2 only)", "variants/s", count / slow, count / fast)]
+
+
+def streaming_memory_rows(small: int, large: int) -> list[Row]:
+    """Peak RSS of `dnalens embed` in fresh processes for `small` and `large` inputs (lower is better)."""
+    peaks = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for count in (small, large):
+            fasta = Path(folder) / f"in_{count}.fa"
+            with open(fasta, "w") as handle:
+                rng = np.random.default_rng(count)
+                for i in range(count):
+                    handle.write(f">s{i}\n{''.join(rng.choice(list('ACGT'), 201))}\n")
+            script = ("import resource, sys; from dnalens.cli import main; code = main(sys.argv[1:]); "
+                      "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
+            done = subprocess.run([sys.executable, "-c", script, "embed", str(fasta), "-o",
+                                   str(Path(folder) / "out.tsv"), "--quiet"], capture_output=True, text=True,
+                                  check=True)
+            peaks[count] = int(done.stdout.strip().splitlines()[-1]) / 1024
+    return [Row(f"P4 peak memory, {large:,} vs {small:,} sequences", "MiB", peaks[small], peaks[large],
+                higher_is_better=False)]
+
+
+def help_row(repeats: int) -> Row:
+    seconds = median_time(lambda: subprocess.run([sys.executable, "-m", "dnalens.cli", "--help"],
+                                                 capture_output=True, check=True), max(5, repeats))
+    return Row("P6 dnalens --help", "s", None, seconds, higher_is_better=False)
+
+
+def print_table(rows: list[Row], peak: float) -> None:
+    print(f"\nfp32 matmul peak measured in this run: {peak / 1e9:.1f} GFLOP/s ({torch.get_num_threads()} threads)")
+    print(f"{'workload':<62} {'unit':<15} {'baseline':>10} {'DNALens':>10} {'ratio':>8}")
+    for row in rows:
+        baseline = f"{row.baseline:10.2f}" if row.baseline is not None else f"{'-':>10}"
+        ratio = f"{row.ratio:7.1f}x" if row.ratio is not None else f"{'-':>8}"
+        print(f"{row.workload:<62} {row.unit:<15} {baseline} {row.dnalens:10.2f} {ratio}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer sequences and repeats")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON")
+    parser.add_argument("--skip-memory", action="store_true", help="skip P4 (it runs two long embeddings)")
+    args = parser.parse_args()
+    from dnalens.model import load_model
+
+    repeats = 1 if args.quick else args.repeats
+    count = 64 if args.quick else 512
+    peak = matmul_peak_flops(repeats)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name, path in benchmark_models(Path(folder)).items():
+            model = load_model(str(path), device="cpu")
+            limit = min(model.max_bp, 1000)
+            rows += embedding_rows(f"{name} 201 bp", model, random_windows(count, 201), repeats, peak)
+            rows += embedding_rows(f"{name} mixed ≤{limit} bp", model, mixed_lengths(count // 2, limit), repeats,
+                                   peak)
+            rows += variant_rows(name, model, count // 2, repeats)
+    if not args.skip_memory:
+        rows += streaming_memory_rows(2_000 if args.quick else 20_000, 20_000 if args.quick else 200_000)
+    rows.append(help_row(repeats))
+    print_table(rows, peak)
+    print(f"(peak RSS of this harness: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+    if args.json:
+        args.json.write_text(json.dumps([{**row.__dict__, "ratio": row.ratio} for row in rows], indent=2))
+
+
+if __name__ == "__main__":
+    main()
