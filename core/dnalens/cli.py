@@ -113,6 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
     tokenize.add_argument("--one-hot", help="also write a one-hot (A, C, G, T) encoding as .npz")
     _add_model_options(tokenize)
 
+    for task, choices, default in (("classify", ("logistic", "random-forest", "mlp"), "logistic"),
+                                   ("regress", ("ridge", "random-forest", "mlp"), "ridge")):
+        learner = commands.add_parser(task, parents=[common], help=f"{task} sequences from their embeddings "
+                                      "(train with cross-validation, or predict)")
+        actions = learner.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
+        train = actions.add_parser("train", parents=[common], help="fit on labelled sequences, with cross-validation")
+        train.add_argument("input", help="TSV with 'sequence' and 'label' columns, or FASTA with --labels")
+        train.add_argument("-o", "--output", required=True, help="the fitted model (JSON)")
+        train.add_argument("--labels", help="id<TAB>label table, when the input is FASTA")
+        train.add_argument("--estimator", "--classifier" if task == "classify" else "--regressor", choices=choices,
+                           default=default, dest="estimator")
+        train.add_argument("--cv", type=int, default=5, help="cross-validation folds (default: 5)")
+        train.add_argument("--seed", type=int, default=0)
+        train.add_argument("--report", help="TSV of the cross-validated metrics with 95 %% intervals")
+        train.add_argument("--plot", help="ROC and confusion matrix, or predicted vs observed (PNG, SVG or PDF)")
+        _add_embedding_options(train)
+        _add_model_options(train)
+        use = actions.add_parser("predict", parents=[common], help="apply a fitted model to new sequences")
+        use.add_argument("learner", help="model JSON from 'train'")
+        use.add_argument("input", help="FASTA file")
+        use.add_argument("-o", "--output", required=True, help="TSV of predictions")
+        _add_model_options(use)
+
     register = commands.add_parser("register-model", parents=[common],
                                    help="copy a model and describe it for Galaxy's huggingface data table")
     register.add_argument("--model", required=True, help="a local model folder or a hub id")
@@ -226,6 +249,26 @@ def run_info(args) -> str:
     return json.dumps({**model.describe(), "devices": detect()}, indent=2)
 
 
+def run_learner(args) -> str:
+    from .learn import predict, read_labelled, train
+
+    model = _load(args)
+    context, _ = _context_and_runner(args, model)
+    task = "classification" if args.command == "classify" else "regression"
+    if args.action == "predict":
+        predict(model, args.learner, args.input, args.output, context=context)
+        return f"predictions → {args.output}"
+    result = train(model, read_labelled(args.input, args.labels), args.output, task=task, kind=args.estimator,
+                   cv=args.cv, seed=args.seed, embedding=_embedding_options(args), report=args.report,
+                   plot=args.plot, context=context)
+    lines = []
+    for features, values in result.report.items():
+        shown = ", ".join(f"{metric} {entry['value']:.3f} [{entry['ci95'][0]:.3f}, {entry['ci95'][1]:.3f}]"
+                          for metric, entry in values.items())
+        lines.append(f"{features}: {shown}")
+    return "\n".join(lines)
+
+
 def run_register_model(args) -> str:
     from .registration import register_model
 
@@ -236,7 +279,7 @@ def run_register_model(args) -> str:
 
 HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants, "compare": run_compare,
             "tokenize": run_tokenize, "info": run_info,
-            "register-model": run_register_model}
+            "register-model": run_register_model, "classify": run_learner, "regress": run_learner}
 
 
 def _raise_on_sigterm(signum, frame):

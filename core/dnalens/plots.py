@@ -102,3 +102,45 @@ def group_comparison(groups: dict[str, np.ndarray], value_name: str, subtitle: s
     axes.set_ylabel(value_name)
     axes.set_title(f"{value_name} by group" + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
     return figure
+
+
+def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.ndarray]) -> Figure:
+    """Classification: ROC curves of the language model and the k-mer baseline, and the model's confusion
+    matrix. Regression: predicted against observed for both. All from out-of-fold predictions."""
+    from sklearn.metrics import confusion_matrix, roc_curve
+
+    figure = Figure(figsize=(11, 4.8))
+    names = {"language_model": "language-model embeddings", "kmer_baseline": "k-mer frequencies (baseline)"}
+    if task == "regression":
+        for panel, (key, predicted) in enumerate(predictions.items(), start=1):
+            axes = figure.add_subplot(1, 2, panel)
+            axes.scatter(targets, predicted, s=8, alpha=0.5)
+            low, high = float(np.min(targets)), float(np.max(targets))
+            axes.plot([low, high], [low, high], color="grey", linestyle="--", linewidth=1)
+            axes.set_xlabel("observed")
+            axes.set_ylabel("predicted (out of fold)")
+            axes.set_title(names.get(key, key), fontsize=10)
+        return figure
+    classes = np.unique(targets)
+    axes = figure.add_subplot(1, 2, 1)
+    for key, predicted in predictions.items():
+        if len(classes) == 2:
+            fpr, tpr, _ = roc_curve(targets == classes[1], predicted[:, 1])
+            axes.plot(fpr, tpr, label=names.get(key, key))
+    axes.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    axes.set_xlabel("false positive rate")
+    axes.set_ylabel("true positive rate")
+    axes.set_title("ROC (out-of-fold)" if len(classes) == 2 else "ROC shown for two classes only", fontsize=10)
+    axes.legend(fontsize=8)
+    axes = figure.add_subplot(1, 2, 2)
+    labels = classes[predictions["language_model"].argmax(axis=1)]
+    matrix = confusion_matrix(targets, labels, labels=classes)
+    axes.imshow(matrix, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        axes.text(j, i, str(count), ha="center", va="center")
+    axes.set_xticks(range(len(classes)), classes)
+    axes.set_yticks(range(len(classes)), classes)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    axes.set_title("Confusion matrix, language model (out-of-fold)", fontsize=10)
+    return figure

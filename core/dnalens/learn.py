@@ -1,0 +1,305 @@
+"""Learning on embeddings: classifiers and regressors with honest cross-validation and a k-mer baseline.
+
+Features are the language model's pooled hidden states. Every metric is computed on out-of-fold
+predictions (stratified folds for classes), with bootstrap 95 % intervals, and the same folds score a
+k-mer-frequency baseline so users see what the language model adds. Fitted models are saved as JSON with a
+skops payload (never pickle) and the embedding model's SHA-256, which `predict` checks.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .context import RunContext
+from .embedding import Embedder, EmbeddingOptions
+from .errors import InputError
+from .io.fasta import read_fasta
+from .io.outputs import OutputSet, format_value, write_tsv_header
+from .io.tables import read_labels, read_table
+from .model import LanguageModel
+from .provenance import provenance, provenance_lines
+from .runner import Runner, chunked
+from .sequence import normalise
+
+FORMAT = "dnalens-learner/1"
+CLASSIFIERS = ("logistic", "random-forest", "mlp")
+REGRESSORS = ("ridge", "random-forest", "mlp")
+KMER_K = 4
+BOOTSTRAP = 1000
+
+
+@dataclass
+class Labelled:
+    ids: list[str]
+    sequences: list[str]
+    targets: list[str]
+
+
+def read_labelled(path: str | Path, labels: str | Path | None = None) -> Labelled:
+    """A TSV with `sequence` and `label` columns (and optionally `id`), or a FASTA plus an id→label table."""
+    if labels is not None:
+        label_map = read_labels(labels)
+        records = list(read_fasta(path))
+        missing = [r.id for r in records if r.id not in label_map]
+        if missing:
+            raise InputError(f"{labels}: no label for sequence '{missing[0]}' ({len(missing)} missing)")
+        return Labelled([r.id for r in records], [r.sequence for r in records], [label_map[r.id] for r in records])
+    columns, rows = read_table(path)
+    for needed in ("sequence", "label"):
+        if needed not in columns:
+            raise InputError(f"{path}: needs columns 'sequence' and 'label' (found: {', '.join(columns)}); "
+                             "or give a FASTA file with --labels")
+    ids = [row.get("id") or f"row{i}" for i, row in enumerate(rows, start=1)]
+    sequences = [normalise(row["sequence"], ids[i]) for i, row in enumerate(rows)]
+    if not sequences:
+        raise InputError(f"{path}: no rows")
+    return Labelled(ids, sequences, [row["label"] for row in rows])
+
+
+def kmer_frequencies(sequences: list[str], k: int = KMER_K) -> np.ndarray:
+    """Relative frequencies of the 4^k k-mers (k-mers with N are skipped): the baseline's features."""
+    index = {"".join(p): i for i, p in enumerate(itertools.product("ACGT", repeat=k))}
+    features = np.zeros((len(sequences), len(index)), dtype=np.float32)
+    for row, sequence in enumerate(sequences):
+        for start in range(len(sequence) - k + 1):
+            column = index.get(sequence[start : start + k])
+            if column is not None:
+                features[row, column] += 1
+        total = features[row].sum()
+        if total:
+            features[row] /= total
+    return features
+
+
+def embed_all(model: LanguageModel, sequences: list[str], options: EmbeddingOptions, context: RunContext,
+              runner: Runner | None = None) -> np.ndarray:
+    embedder = Embedder(model, options, runner or Runner.for_model(model, context.warn))
+    progress = context.progress(len(sequences), "embed")
+    try:
+        return np.concatenate([embedder.embed(chunk, progress) for chunk in chunked(sequences, 256)])
+    finally:
+        progress.close()
+
+
+def build_estimator(kind: str, task: str, seed: int):
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    choices = {
+        ("classification", "logistic"): lambda: LogisticRegression(max_iter=2000, C=1.0),
+        ("classification", "random-forest"): lambda: RandomForestClassifier(n_estimators=300, random_state=seed,
+                                                                            n_jobs=1),
+        ("classification", "mlp"): lambda: MLPClassifier((128,), max_iter=500, early_stopping=True,
+                                                         random_state=seed),
+        ("regression", "ridge"): lambda: Ridge(alpha=1.0),
+        ("regression", "random-forest"): lambda: RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=1),
+        ("regression", "mlp"): lambda: MLPRegressor((128,), max_iter=500, early_stopping=True, random_state=seed),
+    }
+    if (task, kind) not in choices:
+        allowed = CLASSIFIERS if task == "classification" else REGRESSORS
+        raise InputError(f"'{kind}': choose one of {', '.join(allowed)}")
+    return make_pipeline(StandardScaler(), choices[(task, kind)]())
+
+
+def _folds(targets: np.ndarray, task: str, cv: int, seed: int):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if task == "classification":
+        smallest = min(np.unique(targets, return_counts=True)[1])
+        if smallest < cv:
+            raise InputError(f"--cv {cv}: the rarest class has only {smallest} example(s); use fewer folds")
+        return list(StratifiedKFold(cv, shuffle=True, random_state=seed).split(targets, targets))
+    if len(targets) < cv:
+        raise InputError(f"--cv {cv}: only {len(targets)} examples")
+    return list(KFold(cv, shuffle=True, random_state=seed).split(targets))
+
+
+def out_of_fold(features: np.ndarray, targets: np.ndarray, task: str, kind: str, folds, seed: int) -> np.ndarray:
+    """Predictions for every example from a model that never saw it (probabilities for classification)."""
+    classes = np.unique(targets)
+    out = np.zeros((len(targets), len(classes))) if task == "classification" else np.zeros(len(targets))
+    for train, test in folds:
+        estimator = build_estimator(kind, task, seed).fit(features[train], targets[train])
+        out[test] = estimator.predict_proba(features[test]) if task == "classification" else \
+            estimator.predict(features[test])
+    return out
+
+
+def metrics(targets: np.ndarray, predicted: np.ndarray, task: str) -> dict[str, float]:
+    from scipy.stats import spearmanr
+    from sklearn.metrics import accuracy_score, average_precision_score, f1_score, r2_score, roc_auc_score
+
+    if task == "regression":
+        return {"r2": float(r2_score(targets, predicted)), "spearman": float(spearmanr(targets, predicted)[0])}
+    classes = np.unique(targets)
+    labels = classes[predicted.argmax(axis=1)]
+    if len(classes) == 2:
+        positive = predicted[:, 1]
+        truth = targets == classes[1]
+        roc, pr = roc_auc_score(truth, positive), average_precision_score(truth, positive)
+        f1 = f1_score(truth, labels == classes[1])
+    else:
+        onehot = (targets[:, None] == classes[None, :]).astype(int)
+        roc = roc_auc_score(onehot, predicted, average="macro")
+        pr = average_precision_score(onehot, predicted, average="macro")
+        f1 = f1_score(targets, labels, average="macro")
+    return {"accuracy": float(accuracy_score(targets, labels)), "roc_auc": float(roc), "pr_auc": float(pr),
+            "f1": float(f1)}
+
+
+def bootstrap_intervals(targets: np.ndarray, predicted: np.ndarray, task: str, seed: int) -> dict[str, list[float]]:
+    """Percentile 95 % intervals over resampled examples (resamples missing a class are skipped)."""
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[float]] = {}
+    for _ in range(BOOTSTRAP):
+        chosen = rng.integers(0, len(targets), len(targets))
+        if task == "classification" and len(np.unique(targets[chosen])) < len(np.unique(targets)):
+            continue
+        for name, value in metrics(targets[chosen], predicted[chosen], task).items():
+            samples.setdefault(name, []).append(value)
+    return {name: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] for name, v in samples.items()}
+
+
+@dataclass
+class TrainResult:
+    task: str
+    report: dict[str, dict]  # features ("language_model", "kmer_baseline") → metric → value/interval
+    outputs: list[Path]
+    figures: dict = field(default_factory=dict)
+
+
+def _targets(raw: list[str], task: str) -> np.ndarray:
+    if task == "classification":
+        if len(set(raw)) < 2:
+            raise InputError("classification needs at least two different labels")
+        return np.array(raw)
+    try:
+        return np.array([float(value) for value in raw])
+    except ValueError:
+        bad = next(value for value in raw if not _is_number(value))
+        raise InputError(f"regression needs numeric targets; found '{bad}'") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: str, kind: str, cv: int = 5,
+          seed: int = 0, embedding: EmbeddingOptions | None = None, report: str | Path | None = None,
+          plot: str | Path | None = None, context: RunContext | None = None) -> TrainResult:
+    context = context or RunContext()
+    embedding = embedding or EmbeddingOptions()
+    build_estimator(kind, task, seed)  # fail early on a bad choice
+    targets = _targets(data.targets, task)
+    folds = _folds(targets, task, cv, seed)
+    features = embed_all(model, data.sequences, embedding, context)
+    kmers = kmer_frequencies(data.sequences)
+    table: dict[str, dict] = {}
+    predictions = {}
+    for name, matrix in (("language_model", features), ("kmer_baseline", kmers)):
+        predicted = out_of_fold(matrix, targets, task, kind, folds, seed)
+        predictions[name] = predicted
+        values = metrics(targets, predicted, task)
+        intervals = bootstrap_intervals(targets, predicted, task, seed)
+        table[name] = {metric: {"value": value, "ci95": intervals.get(metric)} for metric, value in values.items()}
+    final = build_estimator(kind, task, seed).fit(features, targets)
+    record = provenance(model.describe(), f"{task} train", {"estimator": kind, "cv": cv, "seed": seed,
+                                                             "layer": embedding.layer, "pooling": embedding.pooling,
+                                                             "examples": len(targets)})
+    import skops.io as sio
+
+    document = {
+        "format": FORMAT, "task": task, "estimator": kind,
+        "classes": [str(c) for c in np.unique(targets)] if task == "classification" else None,
+        "embedding": {"model": model.id, "weights_sha256": model.weights_sha256, "layer": embedding.layer,
+                      "pooling": embedding.pooling, "rc_average": embedding.rc_average},
+        "cross_validation": {"folds": cv, "stratified": task == "classification", "seed": seed,
+                             "bootstrap_resamples": BOOTSTRAP, "results": table},
+        "provenance": record,
+        "skops": base64.b64encode(sio.dumps(final)).decode("ascii"),
+    }
+    figures = {}
+    with OutputSet() as outputs:
+        with open(outputs.path(out_json), "w") as handle:
+            json.dump(document, handle, indent=1)
+        if report:
+            handle = outputs.open_text(report)
+            write_tsv_header(handle, provenance_lines(record) + [
+                f"{cv}-fold {'stratified ' if task == 'classification' else ''}cross-validation, out-of-fold "
+                f"predictions; 95 % intervals from {BOOTSTRAP} bootstrap resamples; baseline: {KMER_K}-mer "
+                "frequencies on the same folds"], ["features", "metric", "value", "ci95_low", "ci95_high"])
+            for name, values in table.items():
+                for metric, entry in values.items():
+                    low, high = entry["ci95"] or (None, None)
+                    handle.write("\t".join(format_value(v) for v in (name, metric, entry["value"], low, high)) + "\n")
+        if plot:
+            from .plots import learning_figure, save_figure
+
+            figures["learning"] = learning_figure(task, targets, predictions)
+            save_figure(figures["learning"], outputs.path(plot), record)
+    return TrainResult(task, table, [Path(p) for p in (out_json, report, plot) if p], figures)
+
+
+def load_learner(path: str | Path) -> dict:
+    try:
+        document = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise InputError(f"{path}: not a DNALens model file ({error})") from None
+    if document.get("format") != FORMAT:
+        raise InputError(f"{path}: not a DNALens model file (format {document.get('format')!r})")
+    return document
+
+
+def _estimator(document: dict, path) -> object:
+    import skops.io as sio
+
+    payload = base64.b64decode(document["skops"])
+    unknown = [t for t in sio.get_untrusted_types(data=payload) if not t.startswith(("sklearn.", "numpy."))]
+    if unknown:
+        raise InputError(f"{path}: refuses to load non-scikit-learn objects ({', '.join(unknown[:3])})")
+    return sio.loads(payload, trusted=sio.get_untrusted_types(data=payload))
+
+
+def predict(model: LanguageModel, learner_path: str | Path, fasta: str | Path, out_tsv: str | Path, *,
+            context: RunContext | None = None) -> Path:
+    context = context or RunContext()
+    document = load_learner(learner_path)
+    expected = document["embedding"]
+    if expected["weights_sha256"] != model.weights_sha256:
+        raise InputError(f"{learner_path} was trained on embeddings of model '{expected['model']}' (weights "
+                         f"{expected['weights_sha256'][:12]}…), not '{model.id}' ({model.weights_sha256[:12]}…); "
+                         "use the same --model")
+    estimator = _estimator(document, learner_path)
+    options = EmbeddingOptions(pooling=expected["pooling"], layer=expected["layer"],
+                               rc_average=expected.get("rc_average", False))
+    records = list(read_fasta(fasta))
+    features = embed_all(model, [r.sequence for r in records], options, context)
+    task = document["task"]
+    record = provenance(model.describe(), f"{task} predict", {"learner": Path(learner_path).name,
+                                                               "input": Path(fasta).name})
+    with OutputSet() as outputs:
+        handle = outputs.open_text(out_tsv)
+        if task == "classification":
+            classes = [str(c) for c in estimator.classes_]
+            write_tsv_header(handle, provenance_lines(record), ["id", "predicted", *[f"p_{c}" for c in classes]])
+            for rec, row in zip(records, estimator.predict_proba(features)):
+                cells = [rec.id, classes[int(np.argmax(row))], *(format_value(float(p)) for p in row)]
+                handle.write("\t".join(cells) + "\n")
+        else:
+            write_tsv_header(handle, provenance_lines(record), ["id", "predicted"])
+            for rec, value in zip(records, estimator.predict(features)):
+                handle.write(f"{rec.id}\t{format_value(float(value))}\n")
+    return Path(out_tsv)

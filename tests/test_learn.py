@@ -1,0 +1,90 @@
+"""Learning on embeddings: cross-validated metrics, the k-mer baseline, safe model files, model checks."""
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from dnalens.errors import InputError
+from dnalens.learn import bootstrap_intervals, kmer_frequencies, load_learner, metrics, read_labelled
+
+
+def biased_dna(rng, length: int, gc: float) -> str:
+    return "".join(rng.choice(list("ACGT"), length, p=[(1 - gc) / 2, gc / 2, gc / 2, (1 - gc) / 2]))
+
+
+@pytest.fixture
+def gc_table(tmp_path):
+    rng = np.random.default_rng(5)
+    rows = [(biased_dna(rng, 80, 0.7), "gc_rich") for _ in range(30)] + \
+           [(biased_dna(rng, 80, 0.3), "at_rich") for _ in range(30)]
+    path = tmp_path / "labelled.tsv"
+    path.write_text("sequence\tlabel\n" + "".join(f"{s}\t{label}\n" for s, label in rows))
+    return path
+
+
+def test_classify_train_reports_both_feature_sets_and_predict_applies_it(run_cli, zoo, gc_table, tmp_path,
+                                                                         write_fasta):
+    out, report = tmp_path / "clf.json", tmp_path / "report.tsv"
+    result = run_cli("classify", "train", gc_table, "-o", out, "--report", report, "--plot", tmp_path / "roc.png",
+                     "--model", zoo["masked_nucleotide"], "--cv", "3")
+    assert result.code == 0, result.err
+    document = json.loads(out.read_text())
+    results = document["cross_validation"]["results"]
+    assert set(results) == {"language_model", "kmer_baseline"}
+    assert results["kmer_baseline"]["roc_auc"]["value"] > 0.95  # GC content is in the 4-mer frequencies
+    low, high = results["language_model"]["accuracy"]["ci95"]
+    assert low <= results["language_model"]["accuracy"]["value"] <= high
+    assert document["embedding"]["weights_sha256"] and "skops" in document and document["classes"] == ["at_rich",
+                                                                                                      "gc_rich"]
+    assert b"pickle" not in base64.b64decode(document["skops"])[:200]
+    fasta = write_fasta({"x": "GCGCGGCCGCGGCGCCGGGCGCGC" * 3, "y": "ATATTAAATATTTAATATAATTAT" * 3})
+    assert run_cli("classify", "predict", out, fasta, "-o", tmp_path / "pred.tsv",
+                   "--model", zoo["masked_nucleotide"]).code == 0
+    rows = [line.split("\t") for line in (tmp_path / "pred.tsv").read_text().splitlines() if not line.startswith("#")]
+    assert rows[0] == ["id", "predicted", "p_at_rich", "p_gc_rich"] and [r[0] for r in rows[1:]] == ["x", "y"]
+    other = run_cli("classify", "predict", out, fasta, "-o", tmp_path / "p2.tsv", "--model", zoo["masked_kmer"])
+    assert other.code == 1 and "was trained on embeddings of model" in other.err
+    assert not (tmp_path / "p2.tsv").exists()
+
+
+def test_regress_on_gc_fraction(run_cli, zoo, tmp_path):
+    rng = np.random.default_rng(6)
+    sequences = [biased_dna(rng, 100, gc) for gc in rng.uniform(0.2, 0.8, 60)]
+    table = tmp_path / "expression.tsv"
+    table.write_text("sequence\tlabel\n" + "".join(f"{s}\t{(s.count('G') + s.count('C')) / len(s)}\n"
+                                                   for s in sequences))
+    result = run_cli("regress", "train", table, "-o", tmp_path / "reg.json", "--model", zoo["masked_nucleotide"],
+                     "--cv", "3", "--plot", tmp_path / "reg.png")
+    assert result.code == 0, result.err
+    results = json.loads((tmp_path / "reg.json").read_text())["cross_validation"]["results"]
+    assert results["kmer_baseline"]["r2"]["value"] > 0.9 and results["kmer_baseline"]["spearman"]["value"] > 0.9
+
+
+def test_metrics_equal_sklearn_on_fixed_predictions():
+    targets = np.array(["a", "b", "a", "b", "b", "a"])
+    predicted = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7], [0.6, 0.4], [0.8, 0.2]])
+    values = metrics(targets, predicted, "classification")
+    assert values["roc_auc"] == pytest.approx(roc_auc_score(targets == "b", predicted[:, 1]))
+    assert values["accuracy"] == pytest.approx(4 / 6)
+    intervals = bootstrap_intervals(targets, predicted, "classification", seed=0)
+    assert intervals["accuracy"][0] <= values["accuracy"] <= intervals["accuracy"][1]
+
+
+def test_kmer_frequencies_sum_to_one_and_skip_n():
+    features = kmer_frequencies(["ACGTACGT", "NNNNACGT"], k=2)
+    assert features.shape == (2, 16)
+    assert features[0].sum() == pytest.approx(1.0) and features[1].sum() == pytest.approx(1.0)
+    assert features[1].max() == pytest.approx(1 / 3)  # only AC, CG, GT: k-mers with N are skipped
+
+
+def test_bad_learning_inputs(tmp_path, gc_table):
+    wrong = tmp_path / "wrong.tsv"
+    wrong.write_text("seq\tclass\nACGT\t1\n")
+    with pytest.raises(InputError, match="needs columns 'sequence' and 'label'"):
+        read_labelled(wrong)
+    (tmp_path / "fake.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(InputError, match="not a DNALens model file"):
+        load_learner(tmp_path / "fake.json")
