@@ -197,6 +197,20 @@ def streaming_memory_rows(small: int, large: int) -> list[Row]:
                 higher_is_better=False)]
 
 
+def load_rows(repeats: int) -> list[Row]:
+    """The default model's load time: in a warm process (imports done), and cold in a fresh interpreter."""
+    from dnalens.model import load_model
+
+    load_model("default", device="cpu")
+    warm = median_time(lambda: load_model("default", device="cpu"), max(3, repeats))
+    script = ("import time; t = time.perf_counter(); from dnalens.model import load_model; "
+              "load_model('default', device='cpu'); print(time.perf_counter() - t)")
+    cold = statistics.median(float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                                  check=True).stdout.split()[-1]) for _ in range(max(3, repeats)))
+    return [Row("P0 load default model, imports done", "s", None, warm, higher_is_better=False),
+            Row("P0 load default model, fresh process incl. torch import", "s", None, cold, higher_is_better=False)]
+
+
 def help_row(repeats: int) -> Row:
     seconds = median_time(lambda: subprocess.run([sys.executable, "-m", "dnalens.cli", "--help"],
                                                  capture_output=True, check=True), max(5, repeats))
@@ -235,6 +249,7 @@ def main() -> None:
             rows += variant_rows(name, model, count // 2, repeats)
     if not args.skip_memory:
         rows += streaming_memory_rows(2_000 if args.quick else 20_000, 20_000 if args.quick else 200_000)
+    rows += load_rows(repeats)
     rows.append(help_row(repeats))
     print_table(rows, peak)
     print(f"(peak RSS of this harness: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
