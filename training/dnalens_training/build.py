@@ -38,7 +38,15 @@ def model_card(folder: Path) -> str:
     metrics = json.loads((folder / "training_metrics.json").read_text())
     evaluation = json.loads((folder / "evaluation.json").read_text())
     zero_shot_path = folder / "zero_shot.json"
-    recipe = metrics["recipe"]
+    phases = metrics.get("phases", [metrics])
+    recipe = phases[0]["recipe"]
+    tokens = sum(p["tokens_seen"] for p in phases)
+    minutes = sum(p["wall_time_s"] for p in phases) / 60
+    schedule = "; ".join(
+        f"phase {i}: {p['recipe']['steps']:,} steps, peak learning rate {p['recipe']['learning_rate']}, "
+        f"{p['recipe']['warmup_steps']} warm-up steps, cosine decay, seed {p['recipe']['seed']}"
+        + (", from phase 1's weights with a fresh optimiser" if p.get("init_from") else "")
+        for i, p in enumerate(phases, start=1))
     baselines = evaluation["kmer_baseline_bits_per_nt"]
     best = evaluation["best_baseline"]
     final = metrics["history"][-1]
@@ -67,12 +75,11 @@ its offline default. Architecture: ModernBERT ({recipe['layers']} layers, hidden
 - Weights: MIT, like DNALens.
 
 ## Recipe
-Masked-language modelling, {recipe['mask_rate']:.0%} of bases masked (80 % [MASK], 10 % random, 10 % kept), AdamW
-(peak learning rate {recipe['learning_rate']}, {recipe['warmup_steps']} warm-up steps, cosine decay), batch
-{recipe['batch_size']} × {recipe['window_bp']} bp, {recipe['steps']:,} steps ({metrics['tokens_seen']:,} bases), seed
-{recipe['seed']}. Reproduce with `python -m dnalens_training.build --recipe {recipe['name']} --out DIR`.
+Masked-language modelling, {recipe['mask_rate']:.0%} of bases masked (80 % [MASK], 10 % random, 10 % kept), AdamW,
+batch {recipe['batch_size']} × {recipe['window_bp']} bp, {tokens:,} bases in all. {schedule}. Reproduce with
+`python -m dnalens_training.build --recipe {recipe['name']} --out DIR` (both phases).
 
-Hardware: {metrics['hardware']}; {metrics['wall_time_s'] / 60:.0f} minutes. torch {metrics['torch']},
+Hardware: {metrics['hardware']}; {minutes:.0f} minutes in all. torch {metrics['torch']},
 transformers {metrics['transformers']}. Final validation loss: {final['validation_loss_bits']:.3f} bits per
 masked base (over the full vocabulary).
 
@@ -115,9 +122,17 @@ def main() -> None:
     stages = args.stages.split(",")
     log = lambda message: print(message, flush=True)  # noqa: E731
     if "train" in stages:
+        import json as _json
+
         from .train import train
 
-        train(RECIPES[args.recipe], args.out, device_name=args.device, log=log)
+        phases, recipe, init_from = [], RECIPES[args.recipe], None
+        while recipe is not None:
+            phases.append(train(recipe, args.out, device_name=args.device, log=log, init_from=init_from))
+            init_from, recipe = args.out, RECIPES[recipe.then] if recipe.then else None
+        if len(phases) > 1:
+            combined = {**phases[-1], "phases": phases}
+            (args.out / "training_metrics.json").write_text(_json.dumps(combined, indent=2) + "\n")
     if "evaluate" in stages:
         from .evaluate import evaluate
 

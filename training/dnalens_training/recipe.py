@@ -25,6 +25,8 @@ class Recipe:
     weight_decay: float = 0.01
     eval_every: int = 250
     seed: int = 20
+    # A further phase run from this recipe's weights (a fresh optimiser and schedule), or None.
+    then: str | None = None
 
     def model_config(self) -> ModernBertConfig:
         return ModernBertConfig(
@@ -57,7 +59,11 @@ RECIPES = {
     "tiny": Recipe("tiny", 32, 2, 2, 64, steps=30, batch_size=8, learning_rate=3e-3, warmup_steps=5,
                    window_bp=64, eval_every=10),
     # About 90 minutes on 2 CPU cores.
-    "cpu": Recipe("cpu", 192, 4, 3, 384, steps=2600, batch_size=32, learning_rate=2e-3, warmup_steps=150),
+    "cpu": Recipe("cpu", 192, 4, 3, 384, steps=2600, batch_size=32, learning_rate=2e-3, warmup_steps=150,
+                  then="cpu-continued"),
+    # Phase 2 of "cpu": the validation loss was still falling when phase 1's schedule ended.
+    "cpu-continued": Recipe("cpu-continued", 192, 4, 3, 384, steps=800, batch_size=32, learning_rate=4e-4,
+                            warmup_steps=50, eval_every=200, seed=21),
     # For a lent GPU: a bigger model and many more tokens (bf16 autocast).
     "gpu": Recipe("gpu", 256, 8, 4, 512, steps=12000, batch_size=256, learning_rate=1.5e-3, warmup_steps=500,
                   eval_every=1000),

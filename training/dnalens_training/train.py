@@ -57,7 +57,9 @@ def masked_loss_bits(model, batches, device) -> float:
     return total / count / math.log(2)
 
 
-def train(recipe: Recipe, out: Path, fasta: Path = CHR20, device_name: str = "auto", log=print) -> dict:
+def train(recipe: Recipe, out: Path, fasta: Path = CHR20, device_name: str = "auto", log=print,
+          init_from: Path | None = None) -> dict:
+    """One phase of training; `init_from` starts from a saved model's weights instead of random ones."""
     torch.manual_seed(recipe.seed)
     rng = np.random.default_rng(recipe.seed)
     generator = torch.Generator().manual_seed(recipe.seed)
@@ -75,7 +77,11 @@ def train(recipe: Recipe, out: Path, fasta: Path = CHR20, device_name: str = "au
     val_batches = [mask_tokens(torch.from_numpy(chunk), recipe.mask_rate, val_generator)
                    for chunk in np.array_split(val_codes, max(1, len(val_codes) // recipe.batch_size))]
 
-    model = ModernBertForMaskedLM(recipe.model_config()).to(device)
+    if init_from is not None:
+        model = ModernBertForMaskedLM.from_pretrained(init_from).to(device)
+        log(f"starting from the weights in {init_from}")
+    else:
+        model = ModernBertForMaskedLM(recipe.model_config()).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.learning_rate,
                                   weight_decay=recipe.weight_decay, betas=(0.9, 0.98))
     history: list[dict] = []
@@ -112,6 +118,7 @@ def train(recipe: Recipe, out: Path, fasta: Path = CHR20, device_name: str = "au
         "hardware": hardware_description(device),
         "bf16": use_bf16,
         "wall_time_s": round(time.time() - started, 1),
+        "init_from": str(init_from) if init_from else None,
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "history": history,
@@ -127,13 +134,14 @@ def main() -> None:
     parser.add_argument("--fasta", type=Path, default=CHR20)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--steps", type=int, help="override the recipe's step count")
+    parser.add_argument("--init-from", type=Path, help="start from this model folder's weights")
     args = parser.parse_args()
     recipe = RECIPES[args.recipe]
     if args.steps:
         from dataclasses import replace
 
         recipe = replace(recipe, steps=args.steps)
-    train(recipe, args.out, args.fasta, args.device, log=lambda msg: print(msg, flush=True))
+    train(recipe, args.out, args.fasta, args.device, log=lambda msg: print(msg, flush=True), init_from=args.init_from)
 
 
 if __name__ == "__main__":
