@@ -34,6 +34,18 @@ def zero_shot_table(zero_shot: dict) -> str:
     return "\n".join(lines)
 
 
+def _verdict(evaluation: dict) -> str:
+    paired = evaluation["paired_difference_vs_best"]
+    difference = (f"per-site difference (model − baseline, same sites) {paired['mean_bits']:+.4f} ± "
+                  f"{paired['sem_bits']:.4f} bits (mean ± s.e.)")
+    if not evaluation["beats_best_baseline"]:
+        return f"The model does NOT beat it: {difference}."
+    if -paired["mean_bits"] < 2 * paired["sem_bits"]:
+        return (f"The model is lower by a margin within the noise: {difference}. It is on par with this "
+                "baseline, not clearly better.")
+    return f"The model beats it: {difference}."
+
+
 def model_card(folder: Path) -> str:
     metrics = json.loads((folder / "training_metrics.json").read_text())
     evaluation = json.loads((folder / "evaluation.json").read_text())
@@ -94,9 +106,8 @@ side, add-one smoothed, counted on the same training data, and are scored on the
 | **dnalens-default** | **{evaluation['model_bits_per_nt']:.4f}** (± {evaluation['model_bits_per_nt_sem']:.4f} s.e.) |
 {baseline_rows}
 
-Best baseline: k = {best['k']}, {best['bits_per_nt']:.4f} bits/nt. The model
-{"beats" if evaluation['beats_best_baseline'] else "does NOT beat"} it. The project's goal of ≤ 1.60 bits/nt is
-{"met" if evaluation['model_bits_per_nt'] <= 1.60 else "not met"} by this model.
+Best baseline: k = {best['k']}, {best['bits_per_nt']:.4f} bits/nt. {_verdict(evaluation)}
+The project's goal of ≤ 1.60 bits/nt is {"met" if evaluation['model_bits_per_nt'] <= 1.60 else "not met"} by this model.
 
 ## Zero-shot: exon vs intron SNPs (GTN SNP set)
 `dnalens variants` on the Galaxy Training Network SNP windows (201 bp, ref/alt paired by order), then
