@@ -152,6 +152,7 @@ def main() -> None:
         from .zero_shot import GTN, run
 
         if GTN.exists():
+            (args.out / "plots").mkdir(exist_ok=True)
             result = run(str(args.out), [100, 10_000], args.out / "plots", log=log)
             (args.out / "zero_shot.json").write_text(json.dumps(result, indent=2) + "\n")
         else:
