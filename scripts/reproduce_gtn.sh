@@ -7,7 +7,7 @@ GTN=${1:-../shared/data/gtn_snp}
 OUT=${2:-build/gtn}
 MODEL=${3:-default}
 mkdir -p "$OUT"
-for n in 100 10000; do
+for n in ${SIZES:-100 10000}; do
   for group in exon intron; do
     for allele in ref alt; do
       # The first n records, whatever the line wrapping.
