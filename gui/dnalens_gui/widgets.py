@@ -112,6 +112,7 @@ class ResultTable(QTableView):
         self.proxy.setSortRole(Qt.UserRole)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
+        self.sortByColumn(-1, Qt.AscendingOrder)  # input order until the user clicks a header
         self.setAlternatingRowColors(True)
 
     def show_file(self, path: str | Path) -> None:
