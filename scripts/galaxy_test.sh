@@ -62,6 +62,14 @@ cat > "$SERVER/data_manager_conf.xml" <<EOF
   </data_manager>
 </data_managers>
 EOF
+# Galaxy's data tables read writable copies of the test .loc files: the data manager tests append rows, and
+# those must not land in the repository's test-data.
+mkdir -p "$SERVER/tables"
+for loc in huggingface fasta_indexes; do
+  sed "s|\${__HERE__}|$ROOT/test-data|g" "$ROOT/test-data/$loc.loc" > "$SERVER/tables/$loc.loc"
+done
+sed "s|\${__HERE__}/test-data|$SERVER/tables|g" "$ROOT/galaxy_tools/dnalens/tool_data_table_conf.xml.test" \
+  > "$SERVER/tables/tool_data_table_conf.xml"
 cat > "$SERVER/galaxy.yml" <<EOF
 gravity:
   virtualenv: $GALAXY_VENV
@@ -72,7 +80,7 @@ gravity:
 galaxy:
   data_dir: $SERVER/data
   tool_config_file: $SERVER/tool_conf.xml
-  tool_data_table_config_path: $ROOT/galaxy_tools/dnalens/tool_data_table_conf.xml.test
+  tool_data_table_config_path: $SERVER/tables/tool_data_table_conf.xml
   tool_data_path: $SERVER/tool-data
   data_manager_config_file: $SERVER/data_manager_conf.xml
   dependency_resolvers_config_file: $SERVER/dependency_resolvers_conf.xml

@@ -25,6 +25,7 @@ OUT = ROOT / "test-data"
 LETTERS = "ACGTN"
 EXCERPT_START = 30_000_000  # 0-based start of the reference excerpt on chr20
 EXCERPT_LENGTH = 6_000
+PROM_CORE = ROOT.parent / "shared" / "data" / "prom_core" / "prom_core_dev_v2020-12.tsv"
 
 
 def text(codes) -> str:
@@ -83,6 +84,36 @@ def snv_pairs(codes, sites: list[int], rng: random.Random, prefix: str, half: in
     return refs, alts
 
 
+def write_learning_sets(codes, rng: random.Random) -> None:
+    """Small labelled sets for `classify` and `regress`.
+
+    prom_core_subset.tsv: 100 promoters and 100 non-promoters (70 bp) from DNABERT's prom-core set (Apache-2.0,
+    see ATTRIBUTION.md), and prom_core_heldout.fa: 10 others, for prediction. isochore_gc.tsv: 200 bp windows of
+    chr20 labelled with the GC fraction of the 20 kb around them, a real regional property (isochores) that a
+    200 bp window only partly reveals; DNALens ships no expression data, so this stands in for regression.
+    """
+    if PROM_CORE.exists():
+        lines = PROM_CORE.read_text().splitlines()[1:]
+        by_label = {label: [line for line in lines if line.endswith("\t" + label)] for label in ("0", "1")}
+        chosen = {label: rng.sample(rows, 105) for label, rows in by_label.items()}
+        rows = [row for label in ("1", "0") for row in chosen[label][:100]]
+        (OUT / "prom_core_subset.tsv").write_text("sequence\tlabel\n" + "".join(row + "\n" for row in rows))
+        heldout = [(f"{'promoter' if label == '1' else 'other'}_{i}", row.split("\t")[0])
+                   for label in ("1", "0") for i, row in enumerate(chosen[label][100:], start=1)]
+        write_fasta(OUT / "prom_core_heldout.fa", heldout)
+    else:
+        print(f"{PROM_CORE} not found: keeping the committed prom_core files")
+    windows = []
+    while len(windows) < 150:
+        centre = rng.randrange(1_000_000, 62_000_000)
+        region = text(codes[centre - 10_000 : centre + 10_000])
+        if region.count("N") > 500:
+            continue
+        gc = sum(region.count(b) for b in "GC") / (len(region) - region.count("N"))
+        windows.append((text(codes[centre - 100 : centre + 100]), gc))
+    (OUT / "isochore_gc.tsv").write_text("sequence\tlabel\n" + "".join(f"{seq}\t{gc:.4f}\n" for seq, gc in windows))
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     codes = read_chromosome(CHR20)
@@ -134,6 +165,7 @@ def main() -> None:
         handle.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
         for chrom, pos, name, ref, alt in records:
             handle.write(f"{chrom}\t{pos}\t{name}\t{ref}\t{alt}\t50\tPASS\tDP=30\n")
+    write_learning_sets(codes, random.Random(8))
     # A tiny masked model (a few training steps on the excerpt): for Galaxy and GUI tests, about 100 kB.
     from dnalens_training.recipe import RECIPES
     from dnalens_training.train import train
@@ -142,6 +174,16 @@ def main() -> None:
     train(RECIPES["tiny"], OUT / "tiny-model", OUT / ".train_slice.fa", "cpu", log=lambda _: None)
     (OUT / ".train_slice.fa").unlink()
     (OUT / "tiny-model" / "training_metrics.json").unlink()
+    # Fitted learners on the tiny model's embeddings, for the Galaxy predict tests.
+    from dnalens.learn import read_labelled
+    from dnalens.learn import train as fit
+    from dnalens.model import load_model
+
+    tiny = load_model(str(OUT / "tiny-model"))
+    fit(tiny, read_labelled(OUT / "prom_core_subset.tsv"), OUT / "prom_core_classifier.json",
+        task="classification", kind="logistic")
+    fit(tiny, read_labelled(OUT / "isochore_gc.tsv"), OUT / "isochore_regressor.json", task="regression",
+        kind="ridge")
     print(f"wrote test data to {OUT}")
 
 

@@ -99,6 +99,49 @@ def test_compare_page_gives_scipy_statistics(qtbot, window):
     assert page.plot.canvas is not None
 
 
+def test_learn_page_trains_like_the_cli_then_predicts(qtbot, window, tmp_path, run_cli):
+    page = window.pages[4]
+    assert [page.estimator.itemText(i) for i in range(page.estimator.count())] == ["logistic", "random-forest", "mlp"]
+    page.task.setCurrentIndex(1)
+    assert page.estimator.currentText() == "ridge"
+    page.task.setCurrentIndex(0)
+    page.labelled.setText(str(TEST_DATA / "prom_core_subset.tsv"))
+    page.folds.setValue(3)
+    run_page(qtbot, window, 4, timeout=120_000)
+    assert window.last_error is None
+    shown = {(page.table.cell(r, "features"), page.table.cell(r, "metric")): page.table.cell(r, "value")
+             for r in range(page.table.model().rowCount())}
+    cli_report = tmp_path / "cli_report.tsv"
+    assert run_cli("classify", "train", TEST_DATA / "prom_core_subset.tsv", "-o", tmp_path / "cli.json", "--cv", "3",
+                   "--report", cli_report, "--model", TINY_MODEL).code == 0
+    expected = {(r["features"], r["metric"]): r["value"] for r in read_table(cli_report)[1]}
+    assert shown == expected and ("language_model_minus_baseline", "roc_auc") in shown
+    assert page.plot.canvas is not None  # ROC curves and the confusion matrix
+    trained = tmp_path / "results" / "prom_core_subset_classification.json"
+    assert trained.exists()
+
+    page.action.setCurrentIndex(1)
+    page.trained.setText(str(trained))
+    page.sequences.file.setText(str(TEST_DATA / "prom_core_heldout.fa"))
+    run_page(qtbot, window, 4)
+    assert window.last_error is None
+    assert page.table.model().rowCount() == 10 and page.table.cell(0, "id") == "promoter_1"
+    for row in range(10):
+        assert float(page.table.cell(row, "p_0")) + float(page.table.cell(row, "p_1")) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_learn_page_reports_a_table_without_labels(qtbot, window):
+    page = window.pages[4]
+    page.labelled.setText(str(TEST_DATA / "exon_scores.tsv"))
+    window.tabs.setCurrentIndex(4)
+    window.load_model(str(TINY_MODEL))
+    qtbot.waitUntil(lambda: window.worker is None and window.model is not None, timeout=30_000)
+    window.run_button.click()
+    message, _ = window.last_error
+    assert message.startswith("dnalens: error: ") and "needs columns 'sequence' and 'label'" in message
+    assert window.run_button.isEnabled()
+
+
 def test_cancel_mid_run_writes_nothing_and_the_app_stays_usable(qtbot, window, tmp_path):
     rng = np.random.default_rng(0)
     many = tmp_path / "many.fa"

@@ -8,7 +8,15 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from dnalens.errors import InputError
-from dnalens.learn import bootstrap_intervals, kmer_frequencies, load_learner, metrics, read_labelled
+from dnalens.learn import (
+    DIFFERENCE,
+    bootstrap_intervals,
+    kmer_frequencies,
+    load_learner,
+    metrics,
+    paired_bootstrap,
+    read_labelled,
+)
 
 
 def biased_dna(rng, length: int, gc: float) -> str:
@@ -33,7 +41,10 @@ def test_classify_train_reports_both_feature_sets_and_predict_applies_it(run_cli
     assert result.code == 0, result.err
     document = json.loads(out.read_text())
     results = document["cross_validation"]["results"]
-    assert set(results) == {"language_model", "kmer_baseline"}
+    assert set(results) == {"language_model", "kmer_baseline", DIFFERENCE}
+    difference = results[DIFFERENCE]["roc_auc"]
+    assert difference["value"] == pytest.approx(results["language_model"]["roc_auc"]["value"]
+                                                - results["kmer_baseline"]["roc_auc"]["value"])
     assert results["kmer_baseline"]["roc_auc"]["value"] > 0.95  # GC content is in the 4-mer frequencies
     low, high = results["language_model"]["accuracy"]["ci95"]
     assert low <= results["language_model"]["accuracy"]["value"] <= high
@@ -71,6 +82,19 @@ def test_metrics_equal_sklearn_on_fixed_predictions():
     assert values["accuracy"] == pytest.approx(4 / 6)
     intervals = bootstrap_intervals(targets, predicted, "classification", seed=0)
     assert intervals["accuracy"][0] <= values["accuracy"] <= intervals["accuracy"][1]
+
+
+def test_paired_bootstrap_difference_is_zero_for_equal_predictions_and_positive_for_a_better_one():
+    rng = np.random.default_rng(1)
+    targets = np.array(["a", "b"] * 100)
+    truth = (targets == "b").astype(float)
+    good = np.clip(truth + rng.normal(0, 0.3, 200), 0, 1)
+    noise = rng.uniform(0, 1, 200)
+    as_proba = lambda p: np.column_stack([1 - p, p])  # noqa: E731
+    same = paired_bootstrap(targets, {"x": as_proba(good), "y": as_proba(good)}, "classification", seed=0)
+    assert same[DIFFERENCE]["roc_auc"] == [0.0, 0.0]
+    better = paired_bootstrap(targets, {"x": as_proba(good), "y": as_proba(noise)}, "classification", seed=0)
+    assert better[DIFFERENCE]["roc_auc"][0] > 0.3 and better[DIFFERENCE]["accuracy"][0] > 0.2
 
 
 def test_kmer_frequencies_sum_to_one_and_skip_n():

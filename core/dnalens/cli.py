@@ -250,7 +250,7 @@ def run_info(args) -> str:
 
 
 def run_learner(args) -> str:
-    from .learn import predict, read_labelled, train
+    from .learn import DIFFERENCE, predict, read_labelled, train
 
     model = _load(args)
     context, _ = _context_and_runner(args, model)
@@ -263,8 +263,9 @@ def run_learner(args) -> str:
                    plot=args.plot, context=context)
     lines = []
     for features, values in result.report.items():
-        shown = ", ".join(f"{metric} {entry['value']:.3f} [{entry['ci95'][0]:.3f}, {entry['ci95'][1]:.3f}]"
-                          for metric, entry in values.items())
+        sign = "+" if features == DIFFERENCE else ""
+        shown = ", ".join(f"{metric} {entry['value']:{sign}.3f} [{entry['ci95'][0]:{sign}.3f}, "
+                          f"{entry['ci95'][1]:{sign}.3f}]" for metric, entry in values.items())
         lines.append(f"{features}: {shown}")
     return "\n".join(lines)
 

@@ -32,6 +32,8 @@ CLASSIFIERS = ("logistic", "random-forest", "mlp")
 REGRESSORS = ("ridge", "random-forest", "mlp")
 KMER_K = 4
 BOOTSTRAP = 1000
+DIFFERENCE = "language_model_minus_baseline"
+PENALTIES = np.logspace(-4, 3, 8)  # inverse regularisation strengths tried by the linear models
 
 
 @dataclass
@@ -89,25 +91,33 @@ def embed_all(model: LanguageModel, sequences: list[str], options: EmbeddingOpti
 
 def build_estimator(kind: str, task: str, seed: int):
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+    from sklearn.model_selection import GridSearchCV
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    # The linear models' penalty is chosen by an inner cross-validation inside each training fold (nested,
+    # so no test fold informs it): with hundreds of features and few examples a fixed penalty overfits one
+    # feature set and not the other, and the comparison with the baseline would be unfair.
     choices = {
-        ("classification", "logistic"): lambda: LogisticRegression(max_iter=2000, C=1.0),
-        ("classification", "random-forest"): lambda: RandomForestClassifier(n_estimators=300, random_state=seed,
-                                                                            n_jobs=1),
-        ("classification", "mlp"): lambda: MLPClassifier((128,), max_iter=500, early_stopping=True,
-                                                         random_state=seed),
-        ("regression", "ridge"): lambda: Ridge(alpha=1.0),
-        ("regression", "random-forest"): lambda: RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=1),
-        ("regression", "mlp"): lambda: MLPRegressor((128,), max_iter=500, early_stopping=True, random_state=seed),
+        ("classification", "logistic"): lambda: GridSearchCV(
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
+            {"logisticregression__C": PENALTIES}, cv=3, scoring="neg_log_loss"),
+        ("classification", "random-forest"): lambda: make_pipeline(
+            StandardScaler(), RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1)),
+        ("classification", "mlp"): lambda: make_pipeline(
+            StandardScaler(), MLPClassifier((128,), max_iter=500, early_stopping=True, random_state=seed)),
+        ("regression", "ridge"): lambda: make_pipeline(StandardScaler(), RidgeCV(alphas=1 / PENALTIES)),
+        ("regression", "random-forest"): lambda: make_pipeline(
+            StandardScaler(), RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=1)),
+        ("regression", "mlp"): lambda: make_pipeline(
+            StandardScaler(), MLPRegressor((128,), max_iter=500, early_stopping=True, random_state=seed)),
     }
     if (task, kind) not in choices:
         allowed = CLASSIFIERS if task == "classification" else REGRESSORS
         raise InputError(f"'{kind}': choose one of {', '.join(allowed)}")
-    return make_pipeline(StandardScaler(), choices[(task, kind)]())
+    return choices[(task, kind)]()
 
 
 def _folds(targets: np.ndarray, task: str, cv: int, seed: int):
@@ -158,15 +168,32 @@ def metrics(targets: np.ndarray, predicted: np.ndarray, task: str) -> dict[str, 
 
 def bootstrap_intervals(targets: np.ndarray, predicted: np.ndarray, task: str, seed: int) -> dict[str, list[float]]:
     """Percentile 95 % intervals over resampled examples (resamples missing a class are skipped)."""
+    return paired_bootstrap(targets, {"only": predicted}, task, seed)["only"]
+
+
+def paired_bootstrap(targets: np.ndarray, predictions: dict[str, np.ndarray], task: str,
+                     seed: int) -> dict[str, dict[str, list[float]]]:
+    """95 % percentile intervals for every feature set, and for the first minus the second one, from the
+    same resampled examples: overlapping intervals of two correlated estimates say little, the interval of
+    their paired difference says whether the language model adds anything."""
     rng = np.random.default_rng(seed)
-    samples: dict[str, list[float]] = {}
+    names = list(predictions)
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in names}
+    if len(names) == 2:
+        samples[DIFFERENCE] = {}
     for _ in range(BOOTSTRAP):
         chosen = rng.integers(0, len(targets), len(targets))
         if task == "classification" and len(np.unique(targets[chosen])) < len(np.unique(targets)):
             continue
-        for name, value in metrics(targets[chosen], predicted[chosen], task).items():
-            samples.setdefault(name, []).append(value)
-    return {name: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] for name, v in samples.items()}
+        values = {name: metrics(targets[chosen], predictions[name][chosen], task) for name in names}
+        for name in names:
+            for metric, value in values[name].items():
+                samples[name].setdefault(metric, []).append(value)
+        if len(names) == 2:
+            for metric in values[names[0]]:
+                samples[DIFFERENCE].setdefault(metric, []).append(values[names[0]][metric] - values[names[1]][metric])
+    return {name: {metric: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))]
+                   for metric, v in per_metric.items()} for name, per_metric in samples.items()}
 
 
 @dataclass
@@ -207,22 +234,27 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
     folds = _folds(targets, task, cv, seed)
     features = embed_all(model, data.sequences, embedding, context)
     kmers = kmer_frequencies(data.sequences)
-    table: dict[str, dict] = {}
-    predictions = {}
-    for name, matrix in (("language_model", features), ("kmer_baseline", kmers)):
-        predicted = out_of_fold(matrix, targets, task, kind, folds, seed)
-        predictions[name] = predicted
-        values = metrics(targets, predicted, task)
-        intervals = bootstrap_intervals(targets, predicted, task, seed)
-        table[name] = {metric: {"value": value, "ci95": intervals.get(metric)} for metric, value in values.items()}
-    final = build_estimator(kind, task, seed).fit(features, targets)
+    predictions = {name: out_of_fold(matrix, targets, task, kind, folds, seed)
+                   for name, matrix in (("language_model", features), ("kmer_baseline", kmers))}
+    values = {name: metrics(targets, predicted, task) for name, predicted in predictions.items()}
+    values[DIFFERENCE] = {metric: value - values["kmer_baseline"][metric]
+                          for metric, value in values["language_model"].items()}
+    intervals = paired_bootstrap(targets, predictions, task, seed)
+    table = {name: {metric: {"value": value, "ci95": intervals[name].get(metric)} for metric, value in per.items()}
+             for name, per in values.items()}
+    fitted = build_estimator(kind, task, seed).fit(features, targets)
+    # Keep only the refitted best pipeline of a penalty search: smaller, and all that predicting needs.
+    final = getattr(fitted, "best_estimator_", fitted)
+    tuned = {name.split("__")[-1]: float(value) for name, value in getattr(fitted, "best_params_", {}).items()}
+    if hasattr(final[-1], "alpha_"):
+        tuned["alpha"] = float(final[-1].alpha_)
     record = provenance(model.describe(), f"{task} train", {"estimator": kind, "cv": cv, "seed": seed,
                                                              "layer": embedding.layer, "pooling": embedding.pooling,
                                                              "examples": len(targets)})
     import skops.io as sio
 
     document = {
-        "format": FORMAT, "task": task, "estimator": kind,
+        "format": FORMAT, "task": task, "estimator": kind, "tuned_on_all_examples": tuned,
         "classes": [str(c) for c in np.unique(targets)] if task == "classification" else None,
         "embedding": {"model": model.id, "weights_sha256": model.weights_sha256, "layer": embedding.layer,
                       "pooling": embedding.pooling, "rc_average": embedding.rc_average},
@@ -240,7 +272,9 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
             write_tsv_header(handle, provenance_lines(record) + [
                 f"{cv}-fold {'stratified ' if task == 'classification' else ''}cross-validation, out-of-fold "
                 f"predictions; 95 % intervals from {BOOTSTRAP} bootstrap resamples; baseline: {KMER_K}-mer "
-                "frequencies on the same folds"], ["features", "metric", "value", "ci95_low", "ci95_high"])
+                "frequencies on the same folds; language_model_minus_baseline: paired difference on the same resamples "
+                "(an interval above 0 means the embeddings add to the k-mer frequencies)"],
+                ["features", "metric", "value", "ci95_low", "ci95_high"])
             for name, values in table.items():
                 for metric, entry in values.items():
                     low, high = entry["ci95"] or (None, None)
@@ -250,7 +284,14 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
 
             figures["learning"] = learning_figure(task, targets, predictions)
             save_figure(figures["learning"], outputs.path(plot), record)
-    return TrainResult(task, table, [Path(p) for p in (out_json, report, plot) if p], figures)
+    # The cross-validation table first: it is what a person reads.
+    return TrainResult(task, table, [Path(p) for p in (report, out_json, plot) if p], figures)
+
+
+@dataclass
+class PredictionResult:
+    outputs: list[Path]
+    figures: dict = field(default_factory=dict)
 
 
 def load_learner(path: str | Path) -> dict:
@@ -274,7 +315,7 @@ def _estimator(document: dict, path) -> object:
 
 
 def predict(model: LanguageModel, learner_path: str | Path, fasta: str | Path, out_tsv: str | Path, *,
-            context: RunContext | None = None) -> Path:
+            context: RunContext | None = None) -> PredictionResult:
     context = context or RunContext()
     document = load_learner(learner_path)
     expected = document["embedding"]
@@ -302,4 +343,4 @@ def predict(model: LanguageModel, learner_path: str | Path, fasta: str | Path, o
             write_tsv_header(handle, provenance_lines(record), ["id", "predicted"])
             for rec, value in zip(records, estimator.predict(features)):
                 handle.write(f"{rec.id}\t{format_value(float(value))}\n")
-    return Path(out_tsv)
+    return PredictionResult([Path(out_tsv)])

@@ -269,4 +269,74 @@ class ComparePage(OperationPage):
                                               context=context)
 
 
-PAGES = (EmbedPage, PredictPage, VariantsPage, ComparePage)
+class LearnPage(OperationPage):
+    """Classify or regress from embeddings: train with cross-validation, or predict with a trained model."""
+
+    title = "Learn"
+
+    def build_form(self) -> None:
+        self.task = QComboBox()
+        self.task.addItem("Classify: labels are classes (e.g. promoter / not)", "classification")
+        self.task.addItem("Regress: labels are numbers (e.g. expression)", "regression")
+        self.action = QComboBox()
+        self.action.addItems(["Train, with cross-validation and a k-mer baseline", "Predict with a trained model"])
+        self.stack = QStackedWidget()
+        train, use = QWidget(), QWidget()
+        train_form, use_form = QFormLayout(train), QFormLayout(use)
+        self.labelled = FileField("table with 'sequence' and 'label' columns, or a FASTA file",
+                                  f"{TABLES.split(';;')[0]};;{FASTA}")
+        self.labels = FileField("for a FASTA file: id<TAB>label table", TABLES)
+        self.estimator = QComboBox()
+        self.estimator.setToolTip("Fitted on the embeddings, and on 4-mer frequencies as the baseline. The linear "
+                                  "models' penalty is chosen by an inner cross-validation.")
+        self.folds = QSpinBox()
+        self.folds.setRange(2, 20)
+        self.folds.setValue(5)
+        self.folds.setToolTip("Every metric comes from predictions by models that never saw the sequence")
+        self.pooling, self.layer = _pooling_box(), _layer_box()
+        train_form.addRow("Labelled sequences", self.labelled)
+        train_form.addRow("Labels", self.labels)
+        train_form.addRow("Estimator", self.estimator)
+        train_form.addRow("Folds", self.folds)
+        train_form.addRow("Pooling", self.pooling)
+        train_form.addRow("Layer", self.layer)
+        self.trained = FileField("trained model (.json from Train)", "DNALens model (*.json);;All files (*)")
+        self.sequences = SequenceInput()
+        use_form.addRow("Trained model", self.trained)
+        use_form.addRow("Sequences", self.sequences)
+        self.stack.addWidget(train)
+        self.stack.addWidget(use)
+        self.action.currentIndexChanged.connect(self.stack.setCurrentIndex)
+        self.task.currentIndexChanged.connect(self._task_changed)
+        self._task_changed()
+        self.form.addRow("Task", self.task)
+        self.form.addRow("Action", self.action)
+        self.form.addRow(self.stack)
+
+    def _task_changed(self) -> None:
+        self.estimator.clear()
+        from dnalens.learn import CLASSIFIERS, REGRESSORS
+
+        self.estimator.addItems(CLASSIFIERS if self.task.currentData() == "classification" else REGRESSORS)
+
+    def job(self, model, results):
+        from dnalens import learn
+        from dnalens.embedding import EmbeddingOptions
+
+        task = self.task.currentData()
+        if self.action.currentIndex() == 1:
+            trained = _require(self.trained.text(), "a trained model")
+            fasta = self.sequences.fasta(results)
+            out = results / f"{Path(fasta).name.split('.')[0]}_{task}_predictions.tsv"
+            return lambda context: learn.predict(model, trained, fasta, out, context=context)
+        labelled = _require(self.labelled.text(), "the labelled sequences")
+        data = learn.read_labelled(labelled, self.labels.text() or None)
+        stem = f"{Path(labelled).name.split('.')[0]}_{task}"
+        embedding = EmbeddingOptions(pooling=self.pooling.currentText(), layer=self.layer.text().strip())
+        kind, folds = self.estimator.currentText(), self.folds.value()
+        return lambda context: learn.train(model, data, results / f"{stem}.json", task=task, kind=kind, cv=folds,
+                                           embedding=embedding, report=results / f"{stem}_cross_validation.tsv",
+                                           plot=results / f"{stem}.png", context=context)
+
+
+PAGES = (EmbedPage, PredictPage, VariantsPage, ComparePage, LearnPage)

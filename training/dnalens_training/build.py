@@ -57,7 +57,7 @@ def model_card(folder: Path) -> str:
     schedule = "; ".join(
         f"phase {i}: {p['recipe']['steps']:,} steps, peak learning rate {p['recipe']['learning_rate']}, "
         f"{p['recipe']['warmup_steps']} warm-up steps, cosine decay, seed {p['recipe']['seed']}"
-        + (", from phase 1's weights with a fresh optimiser" if p.get("init_from") else "")
+        + (f", from phase {i - 1}'s weights with a fresh optimiser" if p.get("init_from") else "")
         for i, p in enumerate(phases, start=1))
     baselines = evaluation["kmer_baseline_bits_per_nt"]
     best = evaluation["best_baseline"]
@@ -89,7 +89,7 @@ its offline default. Architecture: ModernBERT ({recipe['layers']} layers, hidden
 ## Recipe
 Masked-language modelling, {recipe['mask_rate']:.0%} of bases masked (80 % [MASK], 10 % random, 10 % kept), AdamW,
 batch {recipe['batch_size']} × {recipe['window_bp']} bp, {tokens:,} bases in all. {schedule}. Reproduce with
-`python -m dnalens_training.build --recipe {recipe['name']} --out DIR` (both phases).
+`python -m dnalens_training.build --recipe {recipe['name']} --out DIR` (all {len(phases)} phases, chained).
 
 Hardware: {metrics['hardware']}; {minutes:.0f} minutes in all. torch {metrics['torch']},
 transformers {metrics['transformers']}. Final validation loss: {final['validation_loss_bits']:.3f} bits per
@@ -129,6 +129,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--init-from", type=Path,
+                        help="resume a chain: start --recipe from this built model's weights and keep its phases")
     args = parser.parse_args()
     stages = args.stages.split(",")
     log = lambda message: print(message, flush=True)  # noqa: E731
@@ -137,7 +139,10 @@ def main() -> None:
 
         from .train import train
 
-        phases, recipe, init_from = [], RECIPES[args.recipe], None
+        phases, recipe, init_from = [], RECIPES[args.recipe], args.init_from
+        if init_from is not None:
+            earlier = _json.loads((init_from / "training_metrics.json").read_text())
+            phases = earlier.get("phases", [earlier])
         while recipe is not None:
             phases.append(train(recipe, args.out, device_name=args.device, log=log, init_from=init_from))
             init_from, recipe = args.out, RECIPES[recipe.then] if recipe.then else None
