@@ -70,7 +70,9 @@ def pick_device(requested: str = "auto"):
 
 
 def pick_dtype(requested: str, device):
-    """auto: bf16 on GPUs that support it, fp32 elsewhere (CPU bf16 is slower than fp32 on most CPUs)."""
+    """auto: bf16 on GPUs that support it, fp32 elsewhere. On the CPU, bf16 is an opt-in: about 2x faster
+    where the CPU has AVX512-BF16 or AMX (docs/PERFORMANCE.md), slower than fp32 on CPUs without them, and
+    the numbers then differ slightly from fp32, so the default stays exact and the same on every machine."""
     import torch
 
     choices = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,

@@ -109,7 +109,7 @@ def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.nd
     matrix. Regression: predicted against observed for both. All from out-of-fold predictions."""
     from sklearn.metrics import confusion_matrix, roc_curve
 
-    figure = Figure(figsize=(11, 4.8))
+    figure = Figure(figsize=(11, 4.8), layout="constrained")
     names = {"language_model": "language-model embeddings", "kmer_baseline": "k-mer frequencies (baseline)"}
     if task == "regression":
         for panel, (key, predicted) in enumerate(predictions.items(), start=1):
@@ -131,7 +131,7 @@ def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.nd
     axes.set_xlabel("false positive rate")
     axes.set_ylabel("true positive rate")
     axes.set_title("ROC (out-of-fold)" if len(classes) == 2 else "ROC shown for two classes only", fontsize=10)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=7, loc="lower right")
     axes = figure.add_subplot(1, 2, 2)
     labels = classes[predictions["language_model"].argmax(axis=1)]
     matrix = confusion_matrix(targets, labels, labels=classes)
@@ -142,5 +142,5 @@ def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.nd
     axes.set_yticks(range(len(classes)), classes)
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
-    axes.set_title("Confusion matrix, language model (out-of-fold)", fontsize=10)
+    axes.set_title("Confusion matrix\n(language model)", fontsize=10)
     return figure
