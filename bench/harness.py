@@ -204,7 +204,7 @@ def variant_rows(name, model, count, repeats) -> list[Row]:
     return rows
 
 
-def streaming_memory_rows(small: int, large: int) -> list[Row]:
+def streaming_memory_rows(small: int, large: int, model: str) -> list[Row]:
     """Peak RSS of `dnalens embed` in fresh processes for `small` and `large` inputs (lower is better)."""
     peaks = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -217,11 +217,11 @@ def streaming_memory_rows(small: int, large: int) -> list[Row]:
             script = ("import resource, sys; from dnalens.cli import main; code = main(sys.argv[1:]); "
                       "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(code)")
             done = subprocess.run([sys.executable, "-c", script, "embed", str(fasta), "-o",
-                                   str(Path(folder) / "out.tsv"), "--quiet"], capture_output=True, text=True,
-                                  check=True)
+                                   str(Path(folder) / "out.tsv"), "--model", model, "--quiet"],
+                                  capture_output=True, text=True, check=True)
             peaks[count] = int(done.stdout.strip().splitlines()[-1]) / 1024
     return [Row(f"P4 peak memory, {large:,} vs {small:,} sequences", "MiB", peaks[small], peaks[large],
-                higher_is_better=False)]
+                higher_is_better=False, note=f"model {Path(model).name}")]
 
 
 def load_rows(repeats: int) -> list[Row]:
@@ -260,6 +260,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, help="sequences per workload (default: 512, or 64 with --quick)")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     parser.add_argument("--skip-memory", action="store_true", help="skip P4 (it runs two long embeddings)")
+    parser.add_argument("--memory-model", default="default",
+                        help="model for P4 (memory does not depend on its speed; test-data/tiny-model is fast)")
+    parser.add_argument("--only-memory", action="store_true", help="run P4 alone")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
     args = parser.parse_args()
@@ -269,6 +272,10 @@ def main() -> None:
     count = args.count or (64 if args.quick else 512)
     peak = matmul_peak_flops(repeats)
     rows: list[Row] = []
+    memory_sizes = (2_000, 20_000) if args.quick else (20_000, 200_000)
+    if args.only_memory:
+        print_table(streaming_memory_rows(*memory_sizes, args.memory_model), peak)
+        return
     with tempfile.TemporaryDirectory() as folder:
         for name, path in benchmark_models(Path(folder)).items():
             model = load_model(str(path), device="cpu")
@@ -280,7 +287,7 @@ def main() -> None:
             if not args.skip_bf16:
                 rows.append(bf16_embedding_row(f"{name} 201 bp", path, model, random_windows(count, 201), repeats))
     if not args.skip_memory:
-        rows += streaming_memory_rows(2_000 if args.quick else 20_000, 20_000 if args.quick else 200_000)
+        rows += streaming_memory_rows(*memory_sizes, args.memory_model)
     rows += load_rows(repeats)
     rows.append(help_row(repeats))
     print_table(rows, peak)

@@ -96,7 +96,14 @@ class Embedder:
         return self.model.hidden_size
 
     def _pool_batch(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, _indices) -> list:
-        states = self.model.hidden_states(input_ids, attention_mask)
+        return self.pool(self.model.hidden_states(input_ids, attention_mask), input_ids, attention_mask)
+
+    def fits_one_window(self, sequences: Sequence[str]) -> bool:
+        """True when every sequence is embedded from one window of one strand, i.e. from a single pass."""
+        return not self.options.rc_average and all(len(s) <= self.window for s in sequences)
+
+    def pool(self, states: tuple[torch.Tensor, ...], input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list:
+        """(vector, number of pooled tokens) per row, from the hidden states of one batch."""
         hidden = torch.stack([states[i] for i in self.layers]).float().mean(dim=0)
         special = self._special_ids.to(input_ids.device)  # the runner may have moved to the CPU
         content = (attention_mask.bool() & ~torch.isin(input_ids, special)).unsqueeze(-1)

@@ -112,12 +112,7 @@ class Scorer:
 
     def _causal_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
         def compute(input_ids, attention_mask, _indices):
-            logits = self.model.logits(input_ids, attention_mask).float()
-            log_probs = torch.log_softmax(logits[:, :-1], dim=-1)
-            targets = input_ids[:, 1:]
-            picked = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-            picked = picked * attention_mask[:, 1:]
-            return picked.sum(dim=1).cpu().tolist()
+            return causal_log_likelihoods(self.model.logits(input_ids, attention_mask), input_ids, attention_mask)
 
         return self.runner.map(self.model.encode(list(sequences)), compute)
 
@@ -146,6 +141,13 @@ class Scorer:
         for owner, value in zip(owners, self.runner.map(jobs, compute)):
             totals[owner] += value
         return totals
+
+
+def causal_log_likelihoods(logits: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list[float]:
+    """Σ log P(token | previous tokens) per row of a padded batch (padding never counted)."""
+    log_probs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
+    picked = log_probs.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    return (picked * attention_mask[:, 1:]).sum(dim=1).cpu().tolist()
 
 
 def _candidates(sequence: str, site: int) -> list[str]:

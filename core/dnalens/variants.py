@@ -25,7 +25,7 @@ from .model import BASE, CAUSAL, LanguageModel
 from .model.tokens import BPE
 from .provenance import provenance, provenance_lines
 from .runner import Runner, chunked
-from .scoring import BASES, MASKED_KMER, MASKED_TOKEN, Scorer
+from .scoring import BASES, MASKED_KMER, MASKED_TOKEN, Scorer, causal_log_likelihoods
 from .variant_cases import PAIR_COLUMNS, VCF_COLUMNS, VariantCase, pair_cases, vcf_cases
 
 SCORES = ("l2", "cosine", "llr")
@@ -93,8 +93,17 @@ class VariantScorer:
         ok = [i for i in ok if cases[i].status == "ok"]
         if not ok:
             return results
-        if self.embedder is not None:
-            vectors = self.embedder.embed([cases[i].ref_sequence for i in ok] + [cases[i].alt_sequence for i in ok])
+        sequences = [cases[i].ref_sequence for i in ok] + [cases[i].alt_sequence for i in ok]
+        if self.embedder is not None and self.scorer is not None and self.model.family == CAUSAL \
+                and self.embedder.fits_one_window(sequences):
+            vectors, likelihoods = self._one_pass(sequences)
+            for row, i in enumerate(ok):
+                results[i]["llr"] = likelihoods[row + len(ok)] - likelihoods[row]
+        else:
+            vectors = self.embedder.embed(sequences) if self.embedder is not None else None
+            if self.scorer is not None:
+                self._llr([cases[i] for i in ok], [results[i] for i in ok])
+        if vectors is not None:
             wt, mutant = vectors[: len(ok)].astype(np.float64), vectors[len(ok):].astype(np.float64)
             for row, i in enumerate(ok):
                 if "l2" in self.scores:
@@ -102,9 +111,21 @@ class VariantScorer:
                 if "cosine" in self.scores:
                     norms = np.linalg.norm(wt[row]) * np.linalg.norm(mutant[row])
                     results[i]["cosine"] = float(1 - wt[row] @ mutant[row] / norms) if norms else None
-        if self.scorer is not None:
-            self._llr([cases[i] for i in ok], [results[i] for i in ok])
         return results
+
+    def _one_pass(self, sequences: list[str]) -> tuple[np.ndarray, list[float]]:
+        """Causal models: pooled hidden states and the log-likelihood of each distinct sequence from one forward
+        pass, not one for the embedding and another for the likelihood."""
+        unique = sorted(set(sequences))
+
+        def compute(input_ids, attention_mask, _indices):
+            states, logits = self.model.hidden_states_and_logits(input_ids, attention_mask)
+            pooled = self.embedder.pool(states, input_ids, attention_mask)
+            return list(zip(pooled, causal_log_likelihoods(logits, input_ids, attention_mask)))
+
+        found = dict(zip(unique, self.scorer.runner.map(self.model.encode(unique), compute)))
+        vectors = np.array([found[s][0][0] for s in sequences], dtype=np.float32)
+        return vectors, [found[s][1] for s in sequences]
 
     def _llr(self, cases: list[VariantCase], results: list[dict]) -> None:
         if self.scorer.method in (MASKED_TOKEN, MASKED_KMER):

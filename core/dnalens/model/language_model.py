@@ -136,6 +136,13 @@ class LanguageModel:
         self.require_lm_head("scoring")
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
+    def hidden_states_and_logits(self, input_ids: torch.Tensor,
+                                 attention_mask: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+        """Both from one forward pass (the head's input is the last hidden state anyway)."""
+        self.require_lm_head("scoring")
+        output = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+        return output.hidden_states, output.logits
+
 
 @contextlib.contextmanager
 def _quiet_transformers():
