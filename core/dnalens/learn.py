@@ -33,7 +33,9 @@ REGRESSORS = ("ridge", "random-forest", "mlp")
 KMER_K = 4
 BOOTSTRAP = 1000
 DIFFERENCE = "language_model_minus_baseline"
-PENALTIES = np.logspace(-4, 3, 8)  # inverse regularisation strengths tried by the linear models
+# Inverse regularisation strengths tried by the linear models. Weaker penalties than 10 are left out: the
+# pooled hidden states are nearly collinear, so such fits are ill-conditioned and 100x slower, for nothing.
+PENALTIES = np.logspace(-4, 1, 6)
 
 
 @dataclass
@@ -102,7 +104,8 @@ def build_estimator(kind: str, task: str, seed: int):
     # feature set and not the other, and the comparison with the baseline would be unfair.
     choices = {
         ("classification", "logistic"): lambda: GridSearchCV(
-            make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
+            # Newton-Cholesky: exact and about 100x faster than lbfgs for a few hundred features.
+            make_pipeline(StandardScaler(), LogisticRegression(solver="newton-cholesky", max_iter=200)),
             {"logisticregression__C": PENALTIES}, cv=3, scoring="neg_log_loss"),
         ("classification", "random-forest"): lambda: make_pipeline(
             StandardScaler(), RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1)),
