@@ -15,6 +15,15 @@ def test_length_buckets_respect_the_token_budget_and_cover_every_item():
         assert len(batch) * max(lengths[i] for i in batch) <= 150 or len(batch) == 1
 
 
+def test_length_buckets_keep_padding_under_ten_percent():
+    lengths = [100, 95, 91, 89, 50, 48, 46, 10]
+    batches = length_buckets(lengths, token_budget=10_000)
+    assert [[lengths[i] for i in batch] for batch in batches] == [[100, 95, 91], [89], [50, 48, 46],
+                                                                   [10]]
+    for batch in batches:
+        assert min(lengths[i] for i in batch) >= 0.9 * max(lengths[i] for i in batch)
+
+
 def test_results_come_back_in_input_order():
     runner = Runner(torch.device("cpu"), pad_id=0, token_budget=10)
     items = [[1] * n for n in (3, 9, 1, 4, 4, 8)]
@@ -29,9 +38,10 @@ def test_out_of_memory_halves_the_batch_and_still_answers():
     def compute(ids, mask, idx):
         if len(idx) > 2:
             raise torch.OutOfMemoryError("simulated")
-        return mask.sum(dim=1).tolist()
+        return ids[:, 0].tolist()
 
-    assert runner.map([[1] * n for n in range(1, 9)], compute) == list(range(1, 9))
+    # Equal lengths: one bucket of eight, which "does not fit" until it is halved twice.
+    assert runner.map([[n] * 5 for n in range(1, 9)], compute) == list(range(1, 9))
     assert runner.token_budget < 1000 and any("out of memory" in w for w in warnings)
 
 

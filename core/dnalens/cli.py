@@ -32,7 +32,7 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                                                        "AMX is about 2x faster, with slightly different numbers")
     group.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     group.add_argument("--batch-tokens", type=int, default=0,
-                       help="tokens per forward pass (default: 32768 on CPU, 262144 on CUDA)")
+                       help="tokens per forward pass (default: 4096 on CPU, 262144 on CUDA)")
     group.add_argument("--trust-remote-code", action="store_true",
                        help="allow a model's own Python code to run (only for sources you trust)")
     group.add_argument("--allow-pickle", action="store_true",
