@@ -43,6 +43,7 @@ class Labelled:
     ids: list[str]
     sequences: list[str]
     targets: list[str]
+    source: str = "labels"  # the file the labels came from, for messages
 
 
 def read_labelled(path: str | Path, labels: str | Path | None = None) -> Labelled:
@@ -53,7 +54,8 @@ def read_labelled(path: str | Path, labels: str | Path | None = None) -> Labelle
         missing = [r.id for r in records if r.id not in label_map]
         if missing:
             raise InputError(f"{labels}: no label for sequence '{missing[0]}' ({len(missing)} missing)")
-        return Labelled([r.id for r in records], [r.sequence for r in records], [label_map[r.id] for r in records])
+        return Labelled([r.id for r in records], [r.sequence for r in records], [label_map[r.id] for r in records],
+                        str(labels))
     columns, rows = read_table(path)
     for needed in ("sequence", "label"):
         if needed not in columns:
@@ -63,7 +65,7 @@ def read_labelled(path: str | Path, labels: str | Path | None = None) -> Labelle
     sequences = [normalise(row["sequence"], ids[i]) for i, row in enumerate(rows)]
     if not sequences:
         raise InputError(f"{path}: no rows")
-    return Labelled(ids, sequences, [row["label"] for row in rows])
+    return Labelled(ids, sequences, [row["label"] for row in rows], str(path))
 
 
 def kmer_frequencies(sequences: list[str], k: int = KMER_K) -> np.ndarray:
@@ -207,16 +209,16 @@ class TrainResult:
     figures: dict = field(default_factory=dict)
 
 
-def _targets(raw: list[str], task: str) -> np.ndarray:
+def _targets(raw: list[str], task: str, source: str) -> np.ndarray:
     if task == "classification":
         if len(set(raw)) < 2:
-            raise InputError("classification needs at least two different labels")
+            raise InputError(f"{source}: classification needs at least two different labels")
         return np.array(raw)
     try:
         return np.array([float(value) for value in raw])
     except ValueError:
         bad = next(value for value in raw if not _is_number(value))
-        raise InputError(f"regression needs numeric targets; found '{bad}'") from None
+        raise InputError(f"{source}: regression needs numeric targets; found '{bad}'") from None
 
 
 def _is_number(text: str) -> bool:
@@ -233,7 +235,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
     context = context or RunContext()
     embedding = embedding or EmbeddingOptions()
     build_estimator(kind, task, seed)  # fail early on a bad choice
-    targets = _targets(data.targets, task)
+    targets = _targets(data.targets, task, data.source)
     folds = _folds(targets, task, cv, seed)
     features = embed_all(model, data.sequences, embedding, context)
     kmers = kmer_frequencies(data.sequences)

@@ -19,7 +19,17 @@ TINY = HERE.parent.parent / "test-data" / "tiny-model"
 GOOD = "ACGTACGTTAGCCGATAGGCTAACGTTAGC"
 VCF_HEAD = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 
+LABELLED_HEADER = "sequence\tlabel\n"
 FILES: dict[str, str | bytes] = {
+    # Learning (classify / regress)
+    "labels_wrong_columns.tsv": "seq\tclass\n" + f"{GOOD}\t1\n" * 6,
+    "labels_header_only.tsv": LABELLED_HEADER,
+    "labels_one_class.tsv": LABELLED_HEADER + f"{GOOD}\tpromoter\n" * 10,
+    "labels_rare_class.tsv": LABELLED_HEADER + f"{GOOD}\ta\n" * 10 + f"{GOOD}\tb\n" * 2,
+    "labels_words.tsv": LABELLED_HEADER + f"{GOOD}\thigh\n{GOOD}\tlow\n" * 5,
+    "labels_rna.tsv": LABELLED_HEADER + "ACGUACGU\t1\n" + f"{GOOD}\t0\n" * 5,
+    "not_a_learner.json": '{"format": "something-else", "skops": ""}',
+    "learner_not_json.json": "this is not JSON",
     "empty.fa": "",
     "whitespace_only.fa": "\n  \n\t\n",
     "no_header.fa": GOOD + "\n",
