@@ -54,6 +54,18 @@ def median_time(function: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def interleaved_medians(functions: list[Callable[[], object]], repeats: int) -> list[float]:
+    """Median seconds of each function, run in turn within every repeat, so that a busy spell on a noisy
+    machine slows the baseline and DNALens alike instead of one of them."""
+    times: list[list[float]] = [[] for _ in functions]
+    for _ in range(repeats):
+        for function, spent in zip(functions, times):
+            started = time.perf_counter()
+            function()
+            spent.append(time.perf_counter() - started)
+    return [statistics.median(spent) for spent in times]
+
+
 def matmul_peak_flops(repeats: int, size: int = 2048) -> float:
     """fp32 matmul FLOP/s of this machine, measured now (the denominator of model FLOP utilisation)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
@@ -89,7 +101,7 @@ def tutorial_variant_scores(model, pairs: list[tuple[str, str]]) -> list[float]:
         alt_hidden = model.model(**model.tokenizer(alt, return_tensors="pt"), output_hidden_states=True)
         ref_vector = ref_hidden.hidden_states[-1][0].mean(dim=0)
         alt_vector = alt_hidden.hidden_states[-1][0].mean(dim=0)
-        scores.append(float(torch.linalg.norm(ref_vector - alt_vector)))
+        scores.append(torch.linalg.norm(ref_vector - alt_vector).item())
     return scores
 
 
@@ -138,8 +150,8 @@ def embedding_rows(name, model, sequences, repeats, peak) -> list[Row]:
     embedder = Embedder(model, EmbeddingOptions(), Runner.for_model(model, lambda _: None))
     embedder.embed(sequences[:8])  # warm-up
     seed_style_embed(model, sequences[:2])
-    fast = median_time(lambda: embedder.embed(sequences), repeats)
-    slow = median_time(lambda: seed_style_embed(model, sequences), repeats)
+    slow, fast = interleaved_medians([lambda: seed_style_embed(model, sequences), lambda: embedder.embed(sequences)],
+                                     repeats)
     tokens = sum(len(ids) for ids in model.encode(sequences))
     flops = 2 * _non_embedding_parameters(model) * tokens
     return [Row(f"P1 embed {name}, {len(sequences)} seqs", "seq/s", len(sequences) / slow, len(sequences) / fast),
@@ -157,8 +169,8 @@ def bf16_embedding_row(name, path, fp32_model, sequences, repeats) -> Row:
     quiet = lambda _: None  # noqa: E731
     embedder = Embedder(model, EmbeddingOptions(), Runner.for_model(model, quiet))
     embedder.embed(sequences[:8])
-    fast = median_time(lambda: embedder.embed(sequences), repeats)
-    slow = median_time(lambda: seed_style_embed(fp32_model, sequences), repeats)
+    slow, fast = interleaved_medians([lambda: seed_style_embed(fp32_model, sequences),
+                                      lambda: embedder.embed(sequences)], repeats)
     exact = Embedder(fp32_model, EmbeddingOptions(), Runner.for_model(fp32_model, quiet)).embed(sequences)
     approx = embedder.embed(sequences).astype(np.float32)
     cosine = (exact * approx).sum(1) / np.linalg.norm(exact, axis=1) / np.linalg.norm(approx, axis=1)
@@ -189,18 +201,17 @@ def variant_rows(name, model, count, repeats) -> list[Row]:
         alt = ref[:100] + rng.choice([b for b in "ACGT" if b != ref[100]]) + ref[101:]
         cases.append(VariantCase({"id": "v"}, ref, alt, 100))
         pairs.append((ref, alt))
-    slow = median_time(lambda: tutorial_variant_scores(model, pairs), repeats)
     # The same score as the baseline (l2), every score, and llr alone (masked: one pass per site).
-    choices = [("l2",), supported_scores(model)] + ([("llr",)] if "llr" in supported_scores(model) else [])
-    rows = []
+    choices = [["l2"], supported_scores(model)] + ([["llr"]] if "llr" in supported_scores(model) else [])
+    runs = [lambda: tutorial_variant_scores(model, pairs)]
     for scores in choices:
         scorer = VariantScorer(model, scores, EmbeddingOptions(), Runner.for_model(model, lambda _: None))
         scorer.score(cases[:4])
-        fresh = lambda s=scorer: s.score([VariantCase(c.identity, c.ref_sequence, c.alt_sequence, c.site)  # noqa: E731
-                                          for c in cases])
-        fast = median_time(fresh, repeats)
-        rows.append(Row(f"P3 variants {name}: {', '.join(scores)} (baseline: l2)", "variants/s", count / slow,
-                        count / fast))
+        runs.append(lambda s=scorer: s.score([VariantCase(c.identity, c.ref_sequence, c.alt_sequence, c.site)
+                                              for c in cases]))
+    slow, *fast = interleaved_medians(runs, repeats)
+    rows = [Row(f"P3 variants {name}: {', '.join(scores)} (baseline: l2)", "variants/s", count / slow, count / seconds)
+            for scores, seconds in zip(choices, fast)]
     return rows
 
 
