@@ -12,6 +12,7 @@ import signal
 import sys
 
 from . import __version__
+from .estimators import CLASSIFIERS, REGRESSORS
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -114,8 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     tokenize.add_argument("--one-hot", help="also write a one-hot (A, C, G, T) encoding as .npz")
     _add_model_options(tokenize)
 
-    for task, choices, default in (("classify", ("logistic", "random-forest", "mlp"), "logistic"),
-                                   ("regress", ("ridge", "random-forest", "mlp"), "ridge")):
+    for task, choices in (("classify", CLASSIFIERS), ("regress", REGRESSORS)):
         learner = commands.add_parser(task, parents=[common], help=f"{task} sequences from their embeddings "
                                       "(train with cross-validation, or predict)")
         actions = learner.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser, required=True)
@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument("-o", "--output", required=True, help="the fitted model (JSON)")
         train.add_argument("--labels", help="id<TAB>label table, when the input is FASTA")
         train.add_argument("--estimator", "--classifier" if task == "classify" else "--regressor", choices=choices,
-                           default=default, dest="estimator")
+                           default=choices[0], dest="estimator")
         train.add_argument("--cv", type=int, default=5, help="cross-validation folds (default: 5)")
         train.add_argument("--seed", type=int, default=0)
         train.add_argument("--report", help="TSV of the cross-validated metrics with 95 %% intervals")

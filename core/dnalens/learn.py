@@ -19,6 +19,7 @@ import numpy as np
 from .context import RunContext
 from .embedding import Embedder, EmbeddingOptions
 from .errors import InputError
+from .estimators import CLASSIFIERS, REGRESSORS
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .io.tables import read_labels, read_table
@@ -28,8 +29,6 @@ from .runner import Runner, chunked
 from .sequence import normalise
 
 FORMAT = "dnalens-learner/1"
-CLASSIFIERS = ("logistic", "random-forest", "mlp")
-REGRESSORS = ("ridge", "random-forest", "mlp")
 KMER_K = 4
 BOOTSTRAP = 1000
 DIFFERENCE = "language_model_minus_baseline"

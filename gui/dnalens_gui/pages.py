@@ -315,7 +315,7 @@ class LearnPage(OperationPage):
 
     def _task_changed(self) -> None:
         self.estimator.clear()
-        from dnalens.learn import CLASSIFIERS, REGRESSORS
+        from dnalens.estimators import CLASSIFIERS, REGRESSORS
 
         self.estimator.addItems(CLASSIFIERS if self.task.currentData() == "classification" else REGRESSORS)
 
