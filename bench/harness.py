@@ -212,7 +212,28 @@ def variant_rows(name, model, count, repeats) -> list[Row]:
     slow, *fast = interleaved_medians(runs, repeats)
     rows = [Row(f"P3 variants {name}: {', '.join(scores)} (baseline: l2)", "variants/s", count / slow, count / seconds)
             for scores, seconds in zip(choices, fast)]
+    if model.family == "causal":
+        rows.append(prefix_sharing_row(name, model, cases, repeats))
     return rows
+
+
+def prefix_sharing_row(name, model, cases, repeats) -> Row:
+    """Causal models: every score with the common prefix of REF and ALT run once, against each sequence whole."""
+    from dnalens.embedding import EmbeddingOptions
+    from dnalens.runner import Runner
+    from dnalens.variant_cases import VariantCase
+    from dnalens.variants import VariantScorer, supported_scores
+
+    runs = []
+    for share in (False, True):
+        scorer = VariantScorer(model, supported_scores(model), EmbeddingOptions(),
+                               Runner.for_model(model, lambda _: None), share_prefixes=share)
+        scorer.score(cases[:4])
+        runs.append(lambda s=scorer: s.score([VariantCase(c.identity, c.ref_sequence, c.alt_sequence, c.site)
+                                              for c in cases]))
+    whole, shared = interleaved_medians(runs, repeats)
+    return Row(f"P3 variants {name}: all scores, prefix shared (baseline: not)", "variants/s",
+               len(cases) / whole, len(cases) / shared)
 
 
 def streaming_memory_rows(small: int, large: int, model: str) -> list[Row]:
@@ -274,6 +295,8 @@ def main() -> None:
     parser.add_argument("--memory-model", default="default",
                         help="model for P4 (memory does not depend on its speed; test-data/tiny-model is fast)")
     parser.add_argument("--only-memory", action="store_true", help="run P4 alone")
+    parser.add_argument("--models", help="comma-separated subset of the benchmark models (default: all three)")
+    parser.add_argument("--only-variants", action="store_true", help="run the P3 variant rows alone")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
     args = parser.parse_args()
@@ -288,19 +311,27 @@ def main() -> None:
         print_table(streaming_memory_rows(*memory_sizes, args.memory_model), peak)
         return
     with tempfile.TemporaryDirectory() as folder:
-        for name, path in benchmark_models(Path(folder)).items():
-            model = load_model(str(path), device="cpu")
+        models = benchmark_models(Path(folder))
+        wanted = args.models.split(",") if args.models else list(models)
+        unknown = sorted(set(wanted) - set(models))
+        if unknown:
+            parser.error(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(models)}")
+        for name in wanted:
+            model = load_model(str(models[name]), device="cpu")
             limit = min(model.max_bp, 1000)
-            rows += embedding_rows(f"{name} 201 bp", model, random_windows(count, 201), repeats, peak)
-            rows += embedding_rows(f"{name} mixed ≤{limit} bp", model, mixed_lengths(count // 2, limit), repeats,
-                                   peak)
+            if not args.only_variants:
+                rows += embedding_rows(f"{name} 201 bp", model, random_windows(count, 201), repeats, peak)
+                rows += embedding_rows(f"{name} mixed ≤{limit} bp", model, mixed_lengths(count // 2, limit),
+                                       repeats, peak)
             rows += variant_rows(name, model, count // 2, repeats)
-            if not args.skip_bf16:
-                rows.append(bf16_embedding_row(f"{name} 201 bp", path, model, random_windows(count, 201), repeats))
-    if not args.skip_memory:
+            if not (args.skip_bf16 or args.only_variants):
+                rows.append(bf16_embedding_row(f"{name} 201 bp", models[name], model, random_windows(count, 201),
+                                               repeats))
+    if not (args.skip_memory or args.only_variants):
         rows += streaming_memory_rows(*memory_sizes, args.memory_model)
-    rows += load_rows(repeats)
-    rows.append(help_row(repeats))
+    if not args.only_variants:
+        rows += load_rows(repeats)
+        rows.append(help_row(repeats))
     print_table(rows, peak)
     print(f"(peak RSS of this harness: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
     if args.json:

@@ -16,8 +16,6 @@ from .errors import Cancelled, DNALensError
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Tokens (batch × padded length) per forward pass. Large enough to keep matmuls efficient on a CPU,
-# small enough that activations of a ~10M-parameter model stay well under a gigabyte.
 # Tokens per forward pass. On the CPU, matmuls are already efficient at a few thousand tokens, and bigger
 # batches only add cache misses (bench/harness.py: 4,096 was 10-20 % faster than 32,768 at 201 bp).
 DEFAULT_TOKEN_BUDGET = {"cpu": 4_096, "cuda": 262_144, "mps": 65_536}
@@ -129,16 +127,26 @@ class Runner:
             compute: Callable[[torch.Tensor, torch.Tensor, list[int]], Sequence[R]],
             progress: Progress | None = None) -> list[R]:
         """`compute(input_ids, attention_mask, indices)` returns one result per row of the batch."""
-        results: list = [None] * len(token_lists)
-        pending = length_buckets([len(t) for t in token_lists], self.token_budget)
+
+        def padded(batch: list[int]) -> Sequence[R]:
+            input_ids, attention_mask = pad([token_lists[i] for i in batch], self.pad_id, self.device)
+            return compute(input_ids, attention_mask, batch)
+
+        return self.map_items([len(t) for t in token_lists], padded, progress)
+
+    def map_items(self, sizes: Sequence[int], compute: Callable[[list[int]], Sequence[R]],
+                  progress: Progress | None = None) -> list[R]:
+        """Like `map` for work that builds its own tensors: `sizes` are the tokens each item puts through the
+        model, and `compute(indices)` returns one result per item of a batch (on `self.device`)."""
+        results: list = [None] * len(sizes)
+        pending = length_buckets(list(sizes), self.token_budget)
         with torch.inference_mode():
             while pending:
                 batch = pending.pop(0)
                 if progress is not None:
                     progress.check_cancelled()
                 try:
-                    input_ids, attention_mask = pad([token_lists[i] for i in batch], self.pad_id, self.device)
-                    outputs = compute(input_ids, attention_mask, batch)
+                    outputs = compute(batch)
                 except torch.OutOfMemoryError:
                     if self.device.type == "cuda":
                         torch.cuda.empty_cache()

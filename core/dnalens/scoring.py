@@ -4,7 +4,8 @@ Which method applies depends on the model (DESIGN.md, science rules):
 - masked, one token per base: mask the site's token, read the four base tokens (exact, one pass per site);
 - masked, k-mer tokens: mask the token holding the site, read the four k-mers that differ only there;
 - masked, BPE tokens: score each candidate sequence by pseudo-log-likelihood, then normalise;
-- causal: score each candidate sequence by its full log-likelihood, then normalise.
+- causal: score each candidate sequence by its full log-likelihood, then normalise (the tokens before the
+  site run once for all four candidates).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .causal_likelihood import PrefixSharedPass, causal_log_likelihoods
 from .errors import DNALensError
 from .model import CAUSAL, MASKED, LanguageModel
 from .model.tokens import BPE, KMER, NUCLEOTIDE, token_spans
@@ -60,6 +62,9 @@ class Scorer:
         if self.method in (MASKED_TOKEN, MASKED_KMER):
             return self._masked_site_scores(requests, normalise=True)
         candidates = [_candidates(sequence, site) for sequence, site in requests]
+        if self.model.family == CAUSAL:
+            groups = PrefixSharedPass(self.model, self.runner).run([self.model.encode(c) for c in candidates])
+            return [_normalise(np.array([likelihood for likelihood, _ in group])) for group in groups]
         flat = [c for group in candidates for c in group]
         scores = self.sequence_log_likelihoods(flat)
         return [_normalise(np.array(scores[4 * i : 4 * i + 4])) for i in range(len(requests))]
@@ -141,13 +146,6 @@ class Scorer:
         for owner, value in zip(owners, self.runner.map(jobs, compute)):
             totals[owner] += value
         return totals
-
-
-def causal_log_likelihoods(logits: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list[float]:
-    """Σ log P(token | previous tokens) per row of a padded batch (padding never counted)."""
-    log_probs = torch.log_softmax(logits[:, :-1].float(), dim=-1)
-    picked = log_probs.gather(-1, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-    return (picked * attention_mask[:, 1:]).sum(dim=1).cpu().tolist()
 
 
 def _candidates(sequence: str, site: int) -> list[str]:

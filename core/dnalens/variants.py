@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .causal_likelihood import PrefixSharedPass
 from .context import RunContext
 from .embedding import Embedder, EmbeddingOptions
 from .errors import DNALensError, InputError
@@ -25,7 +26,7 @@ from .model import BASE, CAUSAL, LanguageModel
 from .model.tokens import BPE
 from .provenance import provenance, provenance_lines
 from .runner import Runner, chunked
-from .scoring import BASES, MASKED_KMER, MASKED_TOKEN, Scorer, causal_log_likelihoods
+from .scoring import BASES, Scorer
 from .variant_cases import PAIR_COLUMNS, VCF_COLUMNS, VariantCase, pair_cases, vcf_cases
 
 SCORES = ("l2", "cosine", "llr")
@@ -71,13 +72,17 @@ def parse_scores(text: str | None, model: LanguageModel) -> list[str]:
 
 def llr_method(model: LanguageModel) -> str:
     if model.family == CAUSAL:
-        return "causal: log P(alt sequence) - log P(ref sequence), full-sequence likelihood"
+        return ("causal: log P(alt sequence) - log P(ref sequence), full-sequence likelihood (the tokens before "
+                "the change computed once for both)")
     return "masked: log P(alt) - log P(ref) at the masked site, one forward pass per site (SNVs only)"
 
 
 class VariantScorer:
-    def __init__(self, model: LanguageModel, scores: list[str], embedding: EmbeddingOptions, runner: Runner):
+    def __init__(self, model: LanguageModel, scores: list[str], embedding: EmbeddingOptions, runner: Runner,
+                 share_prefixes: bool = True):
         self.model = model
+        self.runner = runner
+        self.share_prefixes = share_prefixes
         self.scores = scores
         self.embedder = Embedder(model, embedding, runner) if {"l2", "cosine"} & set(scores) else None
         self.scorer = Scorer(model, runner) if "llr" in scores else None
@@ -94,15 +99,21 @@ class VariantScorer:
         if not ok:
             return results
         sequences = [cases[i].ref_sequence for i in ok] + [cases[i].alt_sequence for i in ok]
-        if self.embedder is not None and self.scorer is not None and self.model.family == CAUSAL \
-                and self.embedder.fits_one_window(sequences):
-            vectors, likelihoods = self._one_pass(sequences)
-            for row, i in enumerate(ok):
-                results[i]["llr"] = likelihoods[row + len(ok)] - likelihoods[row]
-        else:
-            vectors = self.embedder.embed(sequences) if self.embedder is not None else None
+        vectors = None
+        # Causal models: REF and ALT share every token before the change, and a causal model's states there
+        # do not depend on what follows, so that part runs once, for the embeddings and the likelihoods alike.
+        embedder = self.embedder if self.embedder and self.embedder.fits_one_window(sequences) else None
+        if self.model.family == CAUSAL and (self.scorer is not None or embedder is not None):
+            likelihoods, pooled = self._causal_pass([cases[i] for i in ok], embedder)
             if self.scorer is not None:
-                self._llr([cases[i] for i in ok], [results[i] for i in ok])
+                for i in ok:
+                    results[i]["llr"] = likelihoods[cases[i].alt_sequence] - likelihoods[cases[i].ref_sequence]
+            if embedder is not None:
+                vectors = np.array([pooled[s][0] for s in sequences], dtype=np.float32)
+        elif self.scorer is not None:
+            self._masked_llr([cases[i] for i in ok], [results[i] for i in ok])
+        if vectors is None and self.embedder is not None:
+            vectors = self.embedder.embed(sequences)
         if vectors is not None:
             wt, mutant = vectors[: len(ok)].astype(np.float64), vectors[len(ok):].astype(np.float64)
             for row, i in enumerate(ok):
@@ -113,38 +124,35 @@ class VariantScorer:
                     results[i]["cosine"] = float(1 - wt[row] @ mutant[row] / norms) if norms else None
         return results
 
-    def _one_pass(self, sequences: list[str]) -> tuple[np.ndarray, list[float]]:
-        """Causal models: pooled hidden states and the log-likelihood of each distinct sequence from one forward
-        pass, not one for the embedding and another for the likelihood."""
-        unique = sorted(set(sequences))
+    def _causal_pass(self, cases: list[VariantCase], embedder: Embedder | None) -> tuple[dict, dict]:
+        """Log-likelihood (and pooled states) of every REF and ALT sequence. All alleles of one site form a group
+        whose common start runs once (causal_likelihood.PrefixSharedPass)."""
+        alleles: dict[str, list[str]] = {}
+        for case in cases:
+            group = alleles.setdefault(case.ref_sequence, [case.ref_sequence])
+            if case.alt_sequence not in group:
+                group.append(case.alt_sequence)
+        groups = list(alleles.values())
+        scored = PrefixSharedPass(self.model, self.runner, embedder, self.share_prefixes).run(
+            [self.model.encode(group) for group in groups])
+        likelihoods, pooled = {}, {}
+        for group, values in zip(groups, scored):
+            for sequence, (likelihood, vector) in zip(group, values):
+                likelihoods[sequence], pooled[sequence] = likelihood, vector
+        return likelihoods, pooled
 
-        def compute(input_ids, attention_mask, _indices):
-            states, logits = self.model.hidden_states_and_logits(input_ids, attention_mask)
-            pooled = self.embedder.pool(states, input_ids, attention_mask)
-            return list(zip(pooled, causal_log_likelihoods(logits, input_ids, attention_mask)))
-
-        found = dict(zip(unique, self.scorer.runner.map(self.model.encode(unique), compute)))
-        vectors = np.array([found[s][0][0] for s in sequences], dtype=np.float32)
-        return vectors, [found[s][1] for s in sequences]
-
-    def _llr(self, cases: list[VariantCase], results: list[dict]) -> None:
-        if self.scorer.method in (MASKED_TOKEN, MASKED_KMER):
-            # All ALT alleles of one site share one masked pass.
-            sites = sorted({(c.ref_sequence, c.site) for c in cases if c.site is not None})
-            log_probs = dict(zip(sites, self.scorer.site_raw_log_probs(sites)))
-            for case, result in zip(cases, results):
-                if case.site is None:
-                    continue
-                values = log_probs[(case.ref_sequence, case.site)]
-                ref_base, alt_base = case.ref_sequence[case.site], case.alt_sequence[case.site]
-                if ref_base in BASES and alt_base in BASES:
-                    llr = values[BASES.index(alt_base)] - values[BASES.index(ref_base)]
-                    result["llr"] = float(llr) if np.isfinite(llr) else None
-            return
-        unique = sorted({s for c in cases for s in (c.ref_sequence, c.alt_sequence)})
-        likelihood = dict(zip(unique, self.scorer.sequence_log_likelihoods(unique)))
+    def _masked_llr(self, cases: list[VariantCase], results: list[dict]) -> None:
+        """All ALT alleles of one site share one masked pass."""
+        sites = sorted({(c.ref_sequence, c.site) for c in cases if c.site is not None})
+        log_probs = dict(zip(sites, self.scorer.site_raw_log_probs(sites)))
         for case, result in zip(cases, results):
-            result["llr"] = likelihood[case.alt_sequence] - likelihood[case.ref_sequence]
+            if case.site is None:
+                continue
+            values = log_probs[(case.ref_sequence, case.site)]
+            ref_base, alt_base = case.ref_sequence[case.site], case.alt_sequence[case.site]
+            if ref_base in BASES and alt_base in BASES:
+                llr = values[BASES.index(alt_base)] - values[BASES.index(ref_base)]
+                result["llr"] = float(llr) if np.isfinite(llr) else None
 
 
 def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str | Path | None = None,

@@ -36,6 +36,21 @@ def hardware_description(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
 
 
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: without them bf16 is emulated on the CPU and slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def uses_bf16(device: torch.device, recipe: Recipe) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and recipe.cpu_bf16 and cpu_has_native_bf16()
+
+
 def learning_rate(step: int, recipe: Recipe) -> float:
     """Linear warm-up, then cosine decay to 10 % of the peak."""
     if step < recipe.warmup_steps:
@@ -65,11 +80,12 @@ def train(recipe: Recipe, out: Path, fasta: Path = CHR20, device_name: str = "au
     generator = torch.Generator().manual_seed(recipe.seed)
     device = torch.device("cuda" if device_name == "auto" and torch.cuda.is_available() else
                           ("cpu" if device_name == "auto" else device_name))
-    use_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    use_bf16 = uses_bf16(device, recipe)
 
     codes = read_chromosome(fasta)
     validation = VALIDATION_REGION if len(codes) > VALIDATION_REGION.end else Region(0, len(codes) // 5)
-    log(f"read {len(codes):,} bp from {fasta}; validation region {validation}")
+    log(f"read {len(codes):,} bp from {fasta}; validation region {validation}; "
+        f"{'bf16 autocast' if use_bf16 else 'fp32'} on {device}")
 
     val_codes = sample_windows(codes, min(VALIDATION_WINDOWS, 4 * recipe.batch_size), recipe.window_bp,
                                np.random.default_rng(0), within=validation)
