@@ -129,6 +129,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--one-phase", action="store_true",
+                        help="train --recipe alone, not the phases chained after it (cpu alone: about 80 minutes)")
     parser.add_argument("--init-from", type=Path,
                         help="resume a chain: start --recipe from this built model's weights and keep its phases")
     args = parser.parse_args()
@@ -145,7 +147,7 @@ def main() -> None:
             phases = earlier.get("phases", [earlier])
         while recipe is not None:
             phases.append(train(recipe, args.out, device_name=args.device, log=log, init_from=init_from))
-            init_from, recipe = args.out, RECIPES[recipe.then] if recipe.then else None
+            init_from, recipe = args.out, RECIPES[recipe.then] if recipe.then and not args.one_phase else None
         if len(phases) > 1:
             combined = {**phases[-1], "phases": phases}
             (args.out / "training_metrics.json").write_text(_json.dumps(combined, indent=2) + "\n")
