@@ -190,3 +190,15 @@ def test_screenshot_option(tmp_path):
     out = tmp_path / "window.png"
     assert main(["--screenshot", str(out)]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tables_show_four_significant_digits_and_keep_every_digit_in_the_tooltip(qtbot):
+    from PySide6.QtCore import Qt
+
+    from dnalens_gui.widgets import TsvModel
+
+    model = TsvModel(["id", "pos", "p_value"], [{"id": "chr20.1", "pos": "31000001", "p_value": "0.0001234567"}])
+    shown = [model.data(model.index(0, column), Qt.DisplayRole) for column in range(3)]
+    assert shown == ["chr20.1", "31000001", "0.0001235"]
+    assert model.data(model.index(0, 2), Qt.ToolTipRole) == "0.0001234567"
+    assert model.data(model.index(0, 2), Qt.UserRole) == pytest.approx(0.0001234567)

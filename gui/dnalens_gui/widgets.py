@@ -71,6 +71,16 @@ class FileField(QWidget):
             self.setText(urls[0].toLocalFile())
 
 
+def shown(value: str) -> str:
+    """Decimals at 4 significant digits for reading; the cell's tooltip and the file keep every digit."""
+    if "." not in value:
+        return value
+    try:
+        return f"{float(value):.4g}"
+    except ValueError:
+        return value
+
+
 class TsvModel(QAbstractTableModel):
     """A DNALens TSV (provenance lines skipped); numbers sort as numbers."""
 
@@ -91,6 +101,8 @@ class TsvModel(QAbstractTableModel):
     def data(self, index, role=Qt.DisplayRole):
         value = self.rows[index.row()][self.columns[index.column()]]
         if role == Qt.DisplayRole:
+            return shown(value)
+        if role == Qt.ToolTipRole:
             return value
         if role == Qt.UserRole:  # sort key
             try:
