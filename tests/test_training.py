@@ -53,3 +53,28 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
     assert history[-1]["validation_loss_bits"] < history[0]["validation_loss_bits"] - 0.1
     assert AutoModelForMaskedLM.from_pretrained(tmp_path / "model") is not None
     assert AutoTokenizer.from_pretrained(tmp_path / "model").is_fast
+
+
+def test_recipe_chains_keep_one_architecture_and_fit_the_weight_limit():
+    from transformers import ModernBertForMaskedLM
+
+    for name, recipe in RECIPES.items():
+        if recipe.then is not None:
+            following = RECIPES[recipe.then]  # a KeyError names a chain that points nowhere
+            assert following.model_config().to_dict() == recipe.model_config().to_dict(), (name, recipe.then)
+        with torch.device("meta"):
+            parameters = sum(p.numel() for p in ModernBertForMaskedLM(recipe.model_config()).parameters())
+        assert parameters * 4 <= 25 * 2**20, name  # fp32 safetensors within the 25 MB the package allows
+
+
+def test_bf16_autocast_on_the_cpu_only_where_a_recipe_asks_and_the_cpu_has_it(monkeypatch):
+    from dataclasses import replace
+
+    from dnalens_training import train as training
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: True)
+    assert not training.uses_bf16(cpu, RECIPES["cpu"])
+    assert training.uses_bf16(cpu, replace(RECIPES["cpu"], cpu_bf16=True))
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: False)
+    assert not training.uses_bf16(cpu, replace(RECIPES["cpu"], cpu_bf16=True))
