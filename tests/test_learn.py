@@ -10,7 +10,6 @@ from sklearn.metrics import roc_auc_score
 from dnalens.errors import InputError
 from dnalens.learn import (
     DIFFERENCE,
-    bootstrap_intervals,
     kmer_frequencies,
     load_learner,
     metrics,
@@ -80,7 +79,7 @@ def test_metrics_equal_sklearn_on_fixed_predictions():
     values = metrics(targets, predicted, "classification")
     assert values["roc_auc"] == pytest.approx(roc_auc_score(targets == "b", predicted[:, 1]))
     assert values["accuracy"] == pytest.approx(4 / 6)
-    intervals = bootstrap_intervals(targets, predicted, "classification", seed=0)
+    intervals = paired_bootstrap(targets, {"only": predicted}, "classification", seed=0)["only"]
     assert intervals["accuracy"][0] <= values["accuracy"] <= intervals["accuracy"][1]
 
 
@@ -112,3 +111,30 @@ def test_bad_learning_inputs(tmp_path, gc_table):
     (tmp_path / "fake.json").write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(InputError, match="not a DNALens model file"):
         load_learner(tmp_path / "fake.json")
+
+
+def test_roc_curves_two_classes_as_sklearn_and_three_as_the_mean_of_one_vs_rest():
+    from sklearn.metrics import roc_curve
+
+    from dnalens.plots import learning_figure, roc_of
+
+    targets = np.array(["a", "b", "a", "b", "b", "a"])
+    predicted = np.array([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.3, 0.7], [0.6, 0.4], [0.8, 0.2]])
+    fpr, tpr = roc_of(targets, predicted, np.array(["a", "b"]))
+    want_fpr, want_tpr, _ = roc_curve(targets == "b", predicted[:, 1])
+    np.testing.assert_array_equal(fpr, want_fpr)
+    np.testing.assert_array_equal(tpr, want_tpr)
+
+    three = np.repeat(np.array(["x", "y", "z"]), 10)
+    perfect = np.eye(3)[np.repeat([0, 1, 2], 10)] * 0.8 + 0.2 / 3
+    fpr, tpr = roc_of(three, perfect, np.array(["x", "y", "z"]))
+    assert tpr[0] == 1.0 and np.all(tpr == 1.0)  # every class ranked first: TPR 1 at any false-positive rate
+    backwards = perfect[:, ::-1]
+    _, tpr = roc_of(three, backwards, np.array(["x", "y", "z"]))
+    assert tpr[len(tpr) // 4] < 0.5  # x and z ranked last: well below the diagonal
+
+    figure = learning_figure("classification", three, {"language_model": perfect, "kmer_baseline": backwards},
+                             {"language_model": 1.0, "kmer_baseline": 0.25})
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert labels == ["language-model embeddings (AUC 1.000)", "k-mer frequencies (baseline) (AUC 0.250)"]
+    assert "3 one-vs-rest" in figure.axes[0].get_title()

@@ -170,11 +170,6 @@ def metrics(targets: np.ndarray, predicted: np.ndarray, task: str) -> dict[str, 
             "f1": float(f1)}
 
 
-def bootstrap_intervals(targets: np.ndarray, predicted: np.ndarray, task: str, seed: int) -> dict[str, list[float]]:
-    """Percentile 95 % intervals over resampled examples (resamples missing a class are skipped)."""
-    return paired_bootstrap(targets, {"only": predicted}, task, seed)["only"]
-
-
 def paired_bootstrap(targets: np.ndarray, predictions: dict[str, np.ndarray], task: str,
                      seed: int) -> dict[str, dict[str, list[float]]]:
     """95 % percentile intervals for every feature set, and for the first minus the second one, from the
@@ -279,14 +274,15 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
                 "frequencies on the same folds; language_model_minus_baseline: paired difference on the same resamples "
                 "(an interval above 0 means the embeddings add to the k-mer frequencies)"],
                 ["features", "metric", "value", "ci95_low", "ci95_high"])
-            for name, values in table.items():
-                for metric, entry in values.items():
+            for name, entries in table.items():
+                for metric, entry in entries.items():
                     low, high = entry["ci95"] or (None, None)
                     handle.write("\t".join(format_value(v) for v in (name, metric, entry["value"], low, high)) + "\n")
         if plot:
             from .plots import learning_figure, save_figure
 
-            figures["learning"] = learning_figure(task, targets, predictions)
+            figures["learning"] = learning_figure(task, targets, predictions,
+                                                  {name: values[name].get("roc_auc") for name in predictions})
             save_figure(figures["learning"], outputs.path(plot), record)
     # The cross-validation table first: it is what a person reads.
     return TrainResult(task, table, [Path(p) for p in (report, out_json, plot) if p], figures)

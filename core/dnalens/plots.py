@@ -104,10 +104,28 @@ def group_comparison(groups: dict[str, np.ndarray], value_name: str, subtitle: s
     return figure
 
 
-def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.ndarray]) -> Figure:
-    """Classification: ROC curves of the language model and the k-mer baseline, and the model's confusion
-    matrix. Regression: predicted against observed for both. All from out-of-fold predictions."""
-    from sklearn.metrics import confusion_matrix, roc_curve
+def roc_of(targets: np.ndarray, probabilities: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ROC curve; with more than two classes the mean of the one-vs-rest curves on a common
+    false-positive grid (the curve that goes with the report's macro-averaged ROC-AUC)."""
+    from sklearn.metrics import roc_curve
+
+    if len(classes) == 2:
+        fpr, tpr, _ = roc_curve(targets == classes[1], probabilities[:, 1])
+        return fpr, tpr
+    grid = np.linspace(0, 1, 201)
+    curves = []
+    for column, label in enumerate(classes):
+        fpr, tpr, _ = roc_curve(targets == label, probabilities[:, column])
+        curves.append(np.interp(grid, fpr, tpr))
+    return grid, np.mean(curves, axis=0)
+
+
+def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.ndarray],
+                    roc_auc: dict[str, float] | None = None) -> Figure:
+    """Classification: ROC curves of the language model and the k-mer baseline (labelled with the report's
+    ROC-AUC when given), and the model's confusion matrix. Regression: predicted against observed for both.
+    All from out-of-fold predictions."""
+    from sklearn.metrics import confusion_matrix
 
     figure = Figure(figsize=(11, 4.8), layout="constrained")
     names = {"language_model": "language-model embeddings", "kmer_baseline": "k-mer frequencies (baseline)"}
@@ -124,13 +142,14 @@ def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.nd
     classes = np.unique(targets)
     axes = figure.add_subplot(1, 2, 1)
     for key, predicted in predictions.items():
-        if len(classes) == 2:
-            fpr, tpr, _ = roc_curve(targets == classes[1], predicted[:, 1])
-            axes.plot(fpr, tpr, label=names.get(key, key))
+        fpr, tpr = roc_of(targets, predicted, classes)
+        area = (roc_auc or {}).get(key)
+        axes.plot(fpr, tpr, label=names.get(key, key) + (f" (AUC {area:.3f})" if area is not None else ""))
     axes.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
     axes.set_xlabel("false positive rate")
     axes.set_ylabel("true positive rate")
-    axes.set_title("ROC (out-of-fold)" if len(classes) == 2 else "ROC shown for two classes only", fontsize=10)
+    axes.set_title("ROC (out-of-fold)" if len(classes) == 2 else
+                   f"ROC (out-of-fold), mean of {len(classes)} one-vs-rest curves", fontsize=10)
     axes.legend(fontsize=7, loc="lower right")
     axes = figure.add_subplot(1, 2, 2)
     labels = classes[predictions["language_model"].argmax(axis=1)]
