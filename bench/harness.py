@@ -66,11 +66,18 @@ def interleaved_medians(functions: list[Callable[[], object]], repeats: int) -> 
     return [statistics.median(spent) for spent in times]
 
 
-def matmul_peak_flops(repeats: int, size: int = 2048) -> float:
-    """fp32 matmul FLOP/s of this machine, measured now (the denominator of model FLOP utilisation)."""
-    a, b = torch.randn(size, size), torch.randn(size, size)
-    torch.mm(a, b)
-    seconds = median_time(lambda: torch.mm(a, b), max(5, repeats))
+def matmul_peak_flops(repeats: int, size: int = 2048, device: str = "cpu", dtype=torch.float32) -> float:
+    """Matmul FLOP/s of this device in this dtype, measured now (the denominator of model FLOP utilisation)."""
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
+
+    def multiply():
+        torch.mm(a, b)
+        if a.is_cuda:
+            torch.cuda.synchronize()
+
+    multiply()
+    seconds = median_time(multiply, max(5, repeats))
     return 2 * size**3 / seconds
 
 
@@ -188,6 +195,27 @@ def _non_embedding_parameters(model) -> int:
     return int(active)
 
 
+def accelerator_rows(device: str, count: int, repeats: int) -> list[Row]:
+    """P5: the default model in bf16 on `device` (a GPU), 201 bp windows through `Embedder.embed` (tokenising
+    included), and its share of the bf16 matmul peak measured on the same device now."""
+    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.model import load_model
+    from dnalens.runner import Runner
+
+    model = load_model("default", device=device, dtype="bfloat16")
+    name = torch.cuda.get_device_name(model.device) if model.device.type == "cuda" else str(model.device)
+    peak = matmul_peak_flops(repeats, 8192 if model.device.type == "cuda" else 2048, device, torch.bfloat16)
+    embedder = Embedder(model, EmbeddingOptions(), Runner.for_model(model, lambda _: None))
+    sequences = random_windows(count, 201, seed=5)
+    embedder.embed(sequences[: min(count, 4096)])  # warm-up: kernels, allocator
+    seconds = median_time(lambda: embedder.embed(sequences), repeats)
+    flops = 2 * _non_embedding_parameters(model) * sum(len(ids) for ids in model.encode(sequences))
+    note = f"{name}; bf16 matmul peak measured {peak / 1e12:.1f} TFLOP/s"
+    return [Row(f"P5 embed default model, bf16 on {model.device.type}, 201 bp, {count:,} seqs", "seq/s", None,
+                count / seconds, note=note),
+            Row("P5 embed MFU, bf16", "% of bf16 peak", None, 100 * flops / seconds / peak, note=note)]
+
+
 def variant_rows(name, model, count, repeats) -> list[Row]:
     from dnalens.embedding import EmbeddingOptions
     from dnalens.runner import Runner
@@ -297,6 +325,10 @@ def main() -> None:
     parser.add_argument("--only-memory", action="store_true", help="run P4 alone")
     parser.add_argument("--models", help="comma-separated subset of the benchmark models (default: all three)")
     parser.add_argument("--only-variants", action="store_true", help="run the P3 variant rows alone")
+    parser.add_argument("--accelerator", default="cuda" if torch.cuda.is_available() else None,
+                        help="device for the P5 rows (default: cuda when present, else no P5 rows)")
+    parser.add_argument("--accelerator-count", type=int, default=100_000, help="sequences for P5")
+    parser.add_argument("--only-accelerator", action="store_true", help="run the P5 rows alone")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
     args = parser.parse_args()
@@ -309,6 +341,11 @@ def main() -> None:
     memory_sizes = (2_000, 20_000) if args.quick else (20_000, 200_000)
     if args.only_memory:
         print_table(streaming_memory_rows(*memory_sizes, args.memory_model), peak)
+        return
+    if args.only_accelerator:
+        if not args.accelerator:
+            parser.error("--only-accelerator: no GPU here; pass --accelerator DEVICE")
+        print_table(accelerator_rows(args.accelerator, args.accelerator_count, repeats), peak)
         return
     with tempfile.TemporaryDirectory() as folder:
         models = benchmark_models(Path(folder))
@@ -329,6 +366,8 @@ def main() -> None:
                                                repeats))
     if not (args.skip_memory or args.only_variants):
         rows += streaming_memory_rows(*memory_sizes, args.memory_model)
+    if args.accelerator and not args.only_variants:
+        rows += accelerator_rows(args.accelerator, args.accelerator_count, repeats)
     if not args.only_variants:
         rows += load_rows(repeats)
         rows.append(help_row(repeats))
