@@ -94,3 +94,17 @@ def test_the_shared_prefix_goes_through_the_model_once(loaded):
     assert sum(seen) < separate
     # Padding aside, the model saw each prefix once and each member's own tokens once.
     assert unshared + shared <= sum(seen) <= 1.25 * (unshared + shared)
+
+
+def test_sequences_longer_than_a_sliding_window_are_scored_whole(loaded, monkeypatch):
+    model = loaded("causal_moe")
+    long_groups = [g for g in variant_groups(model) if max(map(len, g)) > 20]
+    monkeypatch.setattr(model.model.config, "sliding_window", 20)
+    cached = []
+    hook = model.model.register_forward_pre_hook(
+        lambda _module, _args, kwargs: cached.append(bool(kwargs.get("use_cache"))), with_kwargs=True)
+    try:
+        PrefixSharedPass(model, Runner(model.device, model.pad_id)).run(long_groups)
+    finally:
+        hook.remove()
+    assert cached and not any(cached)  # plain full passes only: nothing cached, nothing shared

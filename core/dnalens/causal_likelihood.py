@@ -54,13 +54,16 @@ class PrefixSharedPass:
 
     def run(self, groups: Sequence[Sequence[Sequence[int]]]) -> list[list[tuple[float, object]]]:
         """For each group of token lists: per member (log-likelihood, pooled result or None)."""
-        prefixes = [shared_prefix_length(group) if self.share else 0 for group in groups]
+        # A sliding attention window counts cache slots, padding included: share only within the window.
+        window = getattr(self.model.model.config, "sliding_window", None) or float("inf")
+        prefixes = [shared_prefix_length(group) if self.share and max(map(len, group)) <= window else 0
+                    for group in groups]
         sizes = [prefix + sum(len(tokens) - prefix for tokens in group) for group, prefix in zip(groups, prefixes)]
 
         def compute(indices: list[int]) -> list:
             shared = [i for i in indices if prefixes[i] > 0]
-            # Nothing to share: a model without a key/value cache, or no common first token (no BOS token
-            # and a change at the first base).
+            # Nothing to share: a model without a key/value cache, sequences longer than its sliding window,
+            # or no common first token (no BOS token and a change at the first base).
             alone = [i for i in indices if prefixes[i] == 0]
             results = dict(zip(shared, self._shared(groups, prefixes, shared))) if shared else {}
             if alone:
