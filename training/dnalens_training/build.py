@@ -58,6 +58,7 @@ def model_card(folder: Path) -> str:
         f"phase {i}: {p['recipe']['steps']:,} steps, peak learning rate {p['recipe']['learning_rate']}, "
         f"{p['recipe']['warmup_steps']} warm-up steps, cosine decay, seed {p['recipe']['seed']}"
         + (f", from phase {i - 1}'s weights with a fresh optimiser" if p.get("init_from") else "")
+        + (", bf16 autocast" if p.get("bf16") else "")
         for i, p in enumerate(phases, start=1))
     baselines = evaluation["kmer_baseline_bits_per_nt"]
     best = evaluation["best_baseline"]
