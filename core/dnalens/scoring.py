@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .causal_likelihood import PrefixSharedPass, causal_log_likelihoods
+from .causal_likelihood import PrefixSharedPass
 from .errors import DNALensError
 from .model import CAUSAL, MASKED, LanguageModel
 from .model.tokens import BPE, KMER, NUCLEOTIDE, token_spans
@@ -116,10 +116,10 @@ class Scorer:
         raise DNALensError("whole-sequence likelihoods are used only for causal and masked BPE models")
 
     def _causal_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
-        def compute(input_ids, attention_mask, _indices):
-            return causal_log_likelihoods(self.model.logits(input_ids, attention_mask), input_ids, attention_mask)
-
-        return self.runner.map(self.model.encode(list(sequences)), compute)
+        # Unrelated sequences share nothing: each is its own group, run whole.
+        groups = PrefixSharedPass(self.model, self.runner, share=False).run(
+            [[ids] for ids in self.model.encode(list(sequences))])
+        return [likelihood for ((likelihood, _),) in groups]
 
     def _pseudo_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
         special = set(self.model.tokenizer.all_special_ids)
