@@ -98,3 +98,15 @@ def test_a_window_longer_than_the_model_is_refused(loaded):
     model = loaded("causal_moe")
     with pytest.raises(DNALensError, match="window"):
         embedder(model, window=10_000)
+
+
+def test_moe_on_the_cpu_runs_the_expert_loop_with_the_same_embeddings(zoo):
+    from dnalens.model import load_model
+
+    model = load_model(str(zoo["causal_moe"]), device="cpu")  # its own copy: the experts are switched below
+    assert model.model.config._experts_implementation == "eager"
+    sequences = [random_dna(n, seed=n) for n in (20, 57, 90)]
+    embedder = Embedder(model, EmbeddingOptions(), Runner.for_model(model, lambda _: None))
+    looped = embedder.embed(sequences)
+    model.model.set_experts_implementation("grouped_mm")
+    np.testing.assert_allclose(embedder.embed(sequences), looped, rtol=1e-5, atol=1e-6)

@@ -216,11 +216,19 @@ def load_model(spec: str | None = None, *, device: str = "auto", dtype: str = "a
     except Exception as error:  # any failure to load is the model's problem, explained in one line
         raise ModelError(_explain_load_failure(source, error)) from None
     model.to(torch_device).eval()
+    _prefer_looped_experts_on_cpu(model, torch_device)
     tokens = detect_kind(tokenizer)
     path = Path(source.location) if source.is_local else _cached_folder(source.location)
     return LanguageModel(source, path, model, tokenizer, family, causal_architecture, tokens,
                          _max_tokens(config, tokenizer), tokenizer.num_special_tokens_to_add(False),
                          torch_device, torch_dtype)
+
+
+def _prefer_looped_experts_on_cpu(model, device: torch.device) -> None:
+    """Mixture-of-experts models default to `grouped_mm`, which on the CPU is an emulation: the per-expert
+    loop ('eager') gives the same numbers 10-20 % faster there (docs/PERFORMANCE.md)."""
+    if device.type == "cpu" and getattr(model.config, "_experts_implementation", None) == "grouped_mm":
+        model.set_experts_implementation("eager")
 
 
 def _in_hub_cache(hub_id: str, trust_remote_code: bool) -> bool:
