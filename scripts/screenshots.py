@@ -2,7 +2,8 @@
 
     QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--model default] [--out docs/img]
 
-Writes gui_compare.png (Variant effect, then Compare groups on the exon/intron score tables) and
+Writes gui_compare.png (Variant effect on the exon and the intron SNVs, then Compare groups on the two score
+tables) and
 gui_learn.png (Learn, trained on the prom-core subset). Run from the repository root.
 """
 
@@ -51,9 +52,12 @@ def main() -> int:
 
     pages = {type(page).__name__: page for page in window.pages}
     args.out.mkdir(parents=True, exist_ok=True)
-    compare = pages["ComparePage"]
-    compare.first.setText("test-data/exon_scores.tsv")
-    compare.second.setText("test-data/intron_scores.tsv")
+    variants, compare = pages["VariantsPage"], pages["ComparePage"]
+    for group, field in (("exon", compare.first), ("intron", compare.second)):
+        variants.ref_fasta.setText(f"test-data/{group}_ref.fa")
+        variants.alt_fasta.setText(f"test-data/{group}_alt.fa")
+        run_page("VariantsPage")  # scored with --model, so the plot shows that model's numbers
+        field.setText(str(variants.outputs[0]))
     run_page("ComparePage")
     window.grab().save(str(args.out / "gui_compare.png"))
     pages["LearnPage"].labelled.setText("test-data/prom_core_subset.tsv")

@@ -135,6 +135,6 @@ def test_roc_curves_two_classes_as_sklearn_and_three_as_the_mean_of_one_vs_rest(
 
     figure = learning_figure("classification", three, {"language_model": perfect, "kmer_baseline": backwards},
                              {"language_model": 1.0, "kmer_baseline": 0.25})
-    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
     assert labels == ["language-model embeddings (AUC 1.000)", "k-mer frequencies (baseline) (AUC 0.250)"]
     assert "3 one-vs-rest" in figure.axes[0].get_title()

@@ -149,8 +149,10 @@ def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.nd
     axes.set_xlabel("false positive rate")
     axes.set_ylabel("true positive rate")
     axes.set_title("ROC (out-of-fold)" if len(classes) == 2 else
-                   f"ROC (out-of-fold), mean of {len(classes)} one-vs-rest curves", fontsize=10)
-    axes.legend(fontsize=7, loc="lower right")
+                   f"ROC (out-of-fold)\nmean of {len(classes)} one-vs-rest curves", fontsize=10)
+    axes.set_aspect("equal")
+    # Below both panels: inside the axes it hides the curves whenever the figure is drawn narrow (the GUI).
+    figure.legend(*axes.get_legend_handles_labels(), fontsize=8, loc="outside lower center", frameon=False)
     axes = figure.add_subplot(1, 2, 2)
     labels = classes[predictions["language_model"].argmax(axis=1)]
     matrix = confusion_matrix(targets, labels, labels=classes)
