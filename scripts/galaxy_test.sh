@@ -97,6 +97,9 @@ galaxy:
   check_migrate_tools: false
 EOF
 
+# Celery opens its results database in data_dir as it starts, racing the web server that creates the folder;
+# losing the race kills the worker and every job then waits for ever. Create it first.
+mkdir -p "$SERVER/data"
 cd "$SERVER"
 export GRAVITY_SKIP_SYSTEMD=1 GRAVITY_STATE_DIR="$SERVER/gravity"
 setsid "$GALAXY_VENV/bin/galaxy" -c "$SERVER/galaxy.yml" > "$SERVER/galaxy.log" 2>&1 &
@@ -116,6 +119,15 @@ for _ in $(seq 1 180); do
 done
 curl -sf "http://127.0.0.1:$PORT/api/version" || { echo "Galaxy did not start:"; tail -50 "$SERVER/galaxy.log"; exit 1; }
 echo
+# Jobs need the celery worker (metadata, uploads): fail now, not after hours of waiting, if it is not up.
+for _ in $(seq 1 90); do
+  if grep -q "celery@.* ready" "$SERVER/galaxy.log"; then break; fi
+  if grep -q "Unrecoverable error" "$SERVER/galaxy.log"; then
+    echo "Galaxy's celery worker failed:"; grep -A2 "Unrecoverable error" "$SERVER/galaxy.log"; exit 1
+  fi
+  sleep 2
+done
+grep -q "celery@.* ready" "$SERVER/galaxy.log" || { echo "Galaxy's celery worker did not start"; exit 1; }
 
 # Data manager tests need a real admin user (the bootstrap key belongs to no user).
 USER_ID=$(curl -sf -X POST -H "x-api-key: $KEY" -H "Content-Type: application/json" "http://127.0.0.1:$PORT/api/users" \
@@ -132,7 +144,7 @@ planemo_test() {  # $1: report name; the rest: what to test
   local name=$1
   shift
   "$PROJECT_VENV/bin/planemo" test --engine external_galaxy --galaxy_url "http://127.0.0.1:$PORT" \
-    --galaxy_admin_key "$KEY" --galaxy_user_key "$USER_KEY" --no_shed_install \
+    --galaxy_admin_key "$KEY" --galaxy_user_key "$USER_KEY" --no_shed_install --test_timeout 900 \
     --test_output "$WORK/reports/$name.html" --test_output_json "$WORK/reports/$name.json" "$@"
 }
 echo "== planemo test: tools"

@@ -228,7 +228,8 @@ def _prefer_looped_experts_on_cpu(model, device: torch.device) -> None:
     """Mixture-of-experts models default to `grouped_mm`, which on the CPU is an emulation: the per-expert
     loop ('eager') gives the same numbers 10-20 % faster there (docs/PERFORMANCE.md)."""
     if device.type == "cpu" and getattr(model.config, "_experts_implementation", None) == "grouped_mm":
-        model.set_experts_implementation("eager")
+        with contextlib.suppress(ValueError, RuntimeError):  # a model that refuses keeps its own choice
+            model.set_experts_implementation("eager")
 
 
 def _in_hub_cache(hub_id: str, trust_remote_code: bool) -> bool:
