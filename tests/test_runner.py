@@ -79,3 +79,19 @@ def test_cancellation_stops_between_batches():
     runner = Runner(torch.device("cpu"), pad_id=0, token_budget=2)
     with pytest.raises(Cancelled):
         runner.map([[1]] * 5, lambda ids, mask, idx: [0] * len(idx), progress)
+
+
+@pytest.mark.parametrize(("dtype", "native", "warned"), [(torch.bfloat16, False, True),
+                                                          (torch.bfloat16, True, False),
+                                                          (torch.float32, False, False)])
+def test_bf16_on_a_cpu_without_bf16_units_is_warned_about(monkeypatch, dtype, native, warned):
+    from types import SimpleNamespace
+
+    import dnalens.device
+
+    monkeypatch.setattr(dnalens.device, "cpu_has_native_bf16", lambda: native)
+    model = SimpleNamespace(device=torch.device("cpu"), dtype=dtype, pad_id=0, move_to=lambda _: None)
+    messages: list[str] = []
+    Runner.for_model(model, messages.append)
+    assert bool(messages) == warned
+    assert all("slower than float32" in message for message in messages)

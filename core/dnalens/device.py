@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import DNALensError
 
@@ -85,3 +87,24 @@ def pick_dtype(requested: str, device):
     if requested not in choices:
         raise DNALensError(f"--dtype {requested}: expected auto, float32, bfloat16 or float16")
     return choices[requested]
+
+
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX (x86), or BF16 (Arm): without them bf16 is emulated on the CPU and slower than fp32.
+    False where the CPU cannot be inspected (no /proc/cpuinfo)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16|bf16)\b", flags))
+
+
+def emulated_bf16_warning(device, dtype) -> str | None:
+    """A warning for bf16 on a Linux CPU without bf16 units, where the opt-in fast path is a slow path."""
+    import torch
+
+    if device.type != "cpu" or dtype != torch.bfloat16 or not Path("/proc/cpuinfo").exists():
+        return None
+    if cpu_has_native_bf16():
+        return None
+    return "bfloat16 is emulated on this CPU (no AVX512-BF16, AMX or Arm BF16): expect it slower than float32"

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import torch
 
+from .device import emulated_bf16_warning
 from .errors import Cancelled, DNALensError
 
 T = TypeVar("T")
@@ -121,6 +122,9 @@ class Runner:
         runner = cls(model.device, model.pad_id, token_budget, move_to_cpu=lambda: model.move_to("cpu"))
         if warn is not None:
             runner.warn = warn
+            slow = emulated_bf16_warning(model.device, model.dtype)
+            if slow:
+                warn(slow)
         return runner
 
     def map(self, token_lists: Sequence[Sequence[int]],

@@ -19,6 +19,8 @@ import torch
 import transformers
 from transformers import ModernBertForMaskedLM
 
+from dnalens.device import cpu_has_native_bf16
+
 from .genome import Region, read_chromosome, sample_windows
 from .masking import mask_tokens
 from .recipe import RECIPES, Recipe
@@ -34,15 +36,6 @@ def hardware_description(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
     return f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
-
-
-def cpu_has_native_bf16() -> bool:
-    """AVX512-BF16 or AMX: without them bf16 is emulated on the CPU and slower than fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def uses_bf16(device: torch.device, recipe: Recipe) -> bool:
