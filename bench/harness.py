@@ -216,6 +216,31 @@ def accelerator_rows(device: str, count: int, repeats: int) -> list[Row]:
             Row("P5 embed MFU, bf16", "% of bf16 peak", None, 100 * flops / seconds / peak, note=note)]
 
 
+def host_side_row(count: int, repeats: int) -> Row:
+    """What bounds a GPU once the model itself is fast: all the work of `Embedder.embed` but the forward pass
+    (tokenising, batching, padding, pooling, gathering), the default model's forward replaced by zeros, at
+    201 bp. Baseline: the same code tokenising with the model's Hugging Face tokenizer, not the table lookup."""
+    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.model import load_model
+    from dnalens.model.nucleotide_encoder import NucleotideEncoder
+    from dnalens.runner import Runner
+
+    model = load_model("default", device="cpu")
+    table = NucleotideEncoder.for_tokenizer(model.tokenizer)
+    model.hidden_states = lambda ids, mask: (torch.zeros(*ids.shape, model.hidden_size),) * (model.num_layers + 1)
+    embedder = Embedder(model, EmbeddingOptions(), Runner.for_model(model, lambda _: None, token_budget=32_768))
+    sequences = random_windows(count, 201, seed=6)
+
+    def embed_with(encoder):
+        model._fast_encoder = encoder
+        return embedder.embed(sequences)
+
+    embed_with(table)
+    tokenizer, lookup = interleaved_medians([lambda: embed_with(False), lambda: embed_with(table)], repeats)
+    return Row(f"P5 host side (forward stubbed), default model, 201 bp, {count:,} seqs", "seq/s", count / tokenizer,
+               count / lookup, note="baseline: HF tokenizer; DNALens: table lookup")
+
+
 def variant_rows(name, model, count, repeats) -> list[Row]:
     from dnalens.embedding import EmbeddingOptions
     from dnalens.runner import Runner
@@ -345,7 +370,8 @@ def main() -> None:
     if args.only_accelerator:
         if not args.accelerator:
             parser.error("--only-accelerator: no GPU here; pass --accelerator DEVICE")
-        print_table(accelerator_rows(args.accelerator, args.accelerator_count, repeats), peak)
+        print_table([host_side_row(20_000, repeats)]
+                    + accelerator_rows(args.accelerator, args.accelerator_count, repeats), peak)
         return
     with tempfile.TemporaryDirectory() as folder:
         models = benchmark_models(Path(folder))
@@ -366,6 +392,8 @@ def main() -> None:
                                                repeats))
     if not (args.skip_memory or args.only_variants):
         rows += streaming_memory_rows(*memory_sizes, args.memory_model)
+    if not args.only_variants:
+        rows.append(host_side_row(2_000 if args.quick else 20_000, repeats))
     if args.accelerator and not args.only_variants:
         rows += accelerator_rows(args.accelerator, args.accelerator_count, repeats)
     if not args.only_variants:

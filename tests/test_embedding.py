@@ -110,3 +110,15 @@ def test_moe_on_the_cpu_runs_the_expert_loop_with_the_same_embeddings(zoo):
     looped = embedder.embed(sequences)
     model.model.set_experts_implementation("grouped_mm")
     np.testing.assert_allclose(embedder.embed(sequences), looped, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "cls"])
+def test_windows_of_several_sequences_are_combined_per_sequence(loaded, pooling):
+    model = loaded("masked_nucleotide")
+    sequences = [random_dna(250, seed=1), random_dna(50, seed=2), random_dna(300, seed=3)]
+    vectors = embedder(model, window=100, stride=100, pooling=pooling).embed(sequences)
+    single = embedder(model, pooling=pooling)
+    for sequence, vector in zip(sequences, vectors):
+        parts = single.embed(windows_of(sequence, 100, 100))  # all windows hold 100 bases: equal weights
+        expected = parts.max(axis=0) if pooling == "max" else parts.mean(axis=0)
+        np.testing.assert_allclose(vector, expected, atol=1e-5)

@@ -104,7 +104,10 @@ class Embedder:
 
     def pool(self, states: tuple[torch.Tensor, ...], input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list:
         """(vector, number of pooled tokens) per row, from the hidden states of one batch."""
-        hidden = torch.stack([states[i] for i in self.layers]).float().mean(dim=0)
+        if len(self.layers) == 1:  # the usual case: no stacked copy of the hidden states
+            hidden = states[self.layers[0]].float()
+        else:
+            hidden = torch.stack([states[i] for i in self.layers]).float().mean(dim=0)
         special = self._special_ids.to(input_ids.device)  # the runner may have moved to the CPU
         content = (attention_mask.bool() & ~torch.isin(input_ids, special)).unsqueeze(-1)
         counts = content.sum(dim=1).clamp(min=1)
@@ -138,17 +141,19 @@ class Embedder:
 
     def _aggregate(self, owners: list[int], pooled: list, count: int) -> np.ndarray:
         """Combine windows: token-weighted mean for mean pooling, element-wise max for max, mean for cls."""
-        out = np.zeros((count, self.dimension), dtype=np.float64)
-        weights = np.zeros(count)
+        if not pooled:
+            return np.zeros((count, self.dimension), dtype=np.float32)
+        vectors = np.stack([vector for vector, _ in pooled]).astype(np.float64)
+        if len(owners) == count:  # every sequence has a window, so this is one each, in order
+            return vectors.astype(np.float32)
+        owner_index = np.asarray(owners)
         if self.options.pooling == "max":
-            out[:] = -np.inf
-        for owner, (vector, tokens) in zip(owners, pooled):
-            if self.options.pooling == "max":
-                np.maximum(out[owner], vector, out=out[owner])
-            else:
-                weight = float(tokens) if self.options.pooling == "mean" else 1.0
-                out[owner] += weight * vector
-                weights[owner] += weight
-        if self.options.pooling != "max":
-            out /= weights[:, None]
+            out = np.full((count, self.dimension), -np.inf)
+            np.maximum.at(out, owner_index, vectors)
+            return out.astype(np.float32)
+        weights = (np.array([float(tokens) for _, tokens in pooled]) if self.options.pooling == "mean"
+                   else np.ones(len(pooled)))
+        out = np.zeros((count, self.dimension))
+        np.add.at(out, owner_index, weights[:, None] * vectors)
+        out /= np.bincount(owner_index, weights=weights, minlength=count)[:, None]
         return out.astype(np.float32)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import numpy as np
 import torch
 
 from .device import emulated_bf16_warning
@@ -92,12 +93,12 @@ def length_buckets(lengths: Sequence[int], token_budget: int, max_batch: int = M
 
 def pad(token_lists: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-padded input ids and the attention mask that keeps padding out of every result."""
-    width = max(len(tokens) for tokens in token_lists)
-    input_ids = torch.full((len(token_lists), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros((len(token_lists), width), dtype=torch.long)
-    for row, tokens in enumerate(token_lists):
-        input_ids[row, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
-        attention_mask[row, : len(tokens)] = 1
+    lengths = [len(tokens) for tokens in token_lists]
+    width = max(lengths)
+    # One numpy conversion of the padded rows: a tensor per row costs more than the model on a GPU.
+    rows = [[*tokens, *[pad_id] * (width - length)] for tokens, length in zip(token_lists, lengths)]
+    input_ids = torch.from_numpy(np.array(rows, dtype=np.int64).reshape(len(rows), width))
+    attention_mask = (torch.arange(width) < torch.tensor(lengths).unsqueeze(1)).long()
     return input_ids.to(device), attention_mask.to(device)
 
 

@@ -17,8 +17,9 @@ import torch
 from ..device import pick_device, pick_dtype
 from ..errors import ModelError
 from ..provenance import weights_sha256
+from .nucleotide_encoder import NucleotideEncoder, tokenize
 from .source import ModelSource, require_safe_weights, resolve_source
-from .tokens import KMER, TokenizerKind, detect_kind
+from .tokens import KMER, NUCLEOTIDE, TokenizerKind, detect_kind
 
 MASKED, CAUSAL, BASE = "masked", "causal", "base"
 _CAUSAL_MODEL_TYPES = {"mistral", "mixtral", "llama", "gpt2", "gpt_neox", "qwen2", "qwen3", "phi", "gemma",
@@ -42,6 +43,7 @@ class LanguageModel:
     device: torch.device
     dtype: torch.dtype
     _sha256: str | None = field(default=None, repr=False)
+    _fast_encoder: NucleotideEncoder | bool | None = field(default=None, repr=False)
 
     # ---- what the model is -------------------------------------------------------------------------
     @property
@@ -122,9 +124,14 @@ class LanguageModel:
     # ---- running it -------------------------------------------------------------------------------
     def encode(self, sequences: list[str]) -> list[list[int]]:
         """Token ids with the model's special tokens; no truncation (callers window long sequences)."""
-        encoded = self.tokenizer(sequences, add_special_tokens=True, truncation=False, padding=False,
-                                 return_attention_mask=False, verbose=False)
-        return encoded["input_ids"]
+        if self._fast_encoder is None:  # built on first use: a table for one-nucleotide tokenizers, else False
+            fast = NucleotideEncoder.for_tokenizer(self.tokenizer) if self.tokens.kind == NUCLEOTIDE else None
+            self._fast_encoder = fast or False
+        if self._fast_encoder:
+            ids = self._fast_encoder.encode(sequences)
+            if ids is not None:
+                return ids
+        return tokenize(self.tokenizer, sequences)
 
     def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Embedding output then one tensor per layer, each (batch, tokens, hidden). Never logits."""
