@@ -3,8 +3,7 @@
     QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--model default] [--out docs/img]
 
 Writes gui_compare.png (Variant effect on the exon and the intron SNVs, then Compare groups on the two score
-tables) and
-gui_learn.png (Learn, trained on the prom-core subset). Run from the repository root.
+tables) and gui_learn.png (Learn, trained on the prom-core subset). Run from the repository root.
 """
 
 from __future__ import annotations

@@ -89,22 +89,20 @@ def pick_dtype(requested: str, device):
     return choices[requested]
 
 
-def cpu_has_native_bf16() -> bool:
+def cpu_has_native_bf16() -> bool | None:
     """AVX512-BF16 or AMX (x86), or BF16 (Arm): without them bf16 is emulated on the CPU and slower than fp32.
-    False where the CPU cannot be inspected (no /proc/cpuinfo)."""
+    None where the CPU cannot be inspected (no /proc/cpuinfo)."""
     try:
         flags = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return False
+        return None
     return bool(re.search(r"\b(avx512_bf16|amx_bf16|bf16)\b", flags))
 
 
 def emulated_bf16_warning(device, dtype) -> str | None:
-    """A warning for bf16 on a Linux CPU without bf16 units, where the opt-in fast path is a slow path."""
+    """A warning for bf16 on a CPU known to lack bf16 units, where the opt-in fast path is a slow path."""
     import torch
 
-    if device.type != "cpu" or dtype != torch.bfloat16 or not Path("/proc/cpuinfo").exists():
-        return None
-    if cpu_has_native_bf16():
-        return None
-    return "bfloat16 is emulated on this CPU (no AVX512-BF16, AMX or Arm BF16): expect it slower than float32"
+    if device.type == "cpu" and dtype == torch.bfloat16 and cpu_has_native_bf16() is False:
+        return "bfloat16 is emulated on this CPU (no AVX512-BF16, AMX or Arm BF16): expect it slower than float32"
+    return None

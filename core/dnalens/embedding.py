@@ -143,9 +143,10 @@ class Embedder:
         """Combine windows: token-weighted mean for mean pooling, element-wise max for max, mean for cls."""
         if not pooled:
             return np.zeros((count, self.dimension), dtype=np.float32)
-        vectors = np.stack([vector for vector, _ in pooled]).astype(np.float64)
+        vectors = np.stack([vector for vector, _ in pooled])
         if len(owners) == count:  # every sequence has a window, so this is one each, in order
-            return vectors.astype(np.float32)
+            return vectors.astype(np.float32, copy=False)
+        vectors = vectors.astype(np.float64)
         owner_index = np.asarray(owners)
         if self.options.pooling == "max":
             out = np.full((count, self.dimension), -np.inf)

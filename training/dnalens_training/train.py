@@ -41,7 +41,7 @@ def hardware_description(device: torch.device) -> str:
 def uses_bf16(device: torch.device, recipe: Recipe) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and recipe.cpu_bf16 and cpu_has_native_bf16()
+    return device.type == "cpu" and recipe.cpu_bf16 and bool(cpu_has_native_bf16())
 
 
 def learning_rate(step: int, recipe: Recipe) -> float:
