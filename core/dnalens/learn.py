@@ -23,6 +23,7 @@ from .estimators import CLASSIFIERS, REGRESSORS
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .io.tables import read_labels, read_table
+from .learner_payload import dump_estimator, load_estimator
 from .model import LanguageModel
 from .provenance import provenance, provenance_lines
 from .runner import Runner, chunked
@@ -111,12 +112,14 @@ def build_estimator(kind: str, task: str, seed: int):
         ("classification", "random-forest"): lambda: make_pipeline(
             StandardScaler(), RandomForestClassifier(n_estimators=300, random_state=seed, n_jobs=1)),
         ("classification", "mlp"): lambda: make_pipeline(
-            StandardScaler(), MLPClassifier((128,), max_iter=500, early_stopping=True, random_state=seed)),
+            StandardScaler(), MLPClassifier(hidden_layer_sizes=(128,), max_iter=500, early_stopping=True,
+                                            random_state=seed)),
         ("regression", "ridge"): lambda: make_pipeline(StandardScaler(), RidgeCV(alphas=1 / PENALTIES)),
         ("regression", "random-forest"): lambda: make_pipeline(
             StandardScaler(), RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=1)),
         ("regression", "mlp"): lambda: make_pipeline(
-            StandardScaler(), MLPRegressor((128,), max_iter=500, early_stopping=True, random_state=seed)),
+            StandardScaler(), MLPRegressor(hidden_layer_sizes=(128,), max_iter=500, early_stopping=True,
+                                           random_state=seed)),
     }
     if (task, kind) not in choices:
         allowed = CLASSIFIERS if task == "classification" else REGRESSORS
@@ -250,8 +253,6 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
     record = provenance(model.describe(), f"{task} train", {"estimator": kind, "cv": cv, "seed": seed,
                                                              "layer": embedding.layer, "pooling": embedding.pooling,
                                                              "examples": len(targets)})
-    import skops.io as sio
-
     document = {
         "format": FORMAT, "task": task, "estimator": kind, "tuned_on_all_examples": tuned,
         "classes": [str(c) for c in np.unique(targets)] if task == "classification" else None,
@@ -260,7 +261,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
         "cross_validation": {"folds": cv, "stratified": task == "classification", "seed": seed,
                              "bootstrap_resamples": BOOTSTRAP, "results": table},
         "provenance": record,
-        "skops": base64.b64encode(sio.dumps(final)).decode("ascii"),
+        "skops": base64.b64encode(dump_estimator(final)).decode("ascii"),
     }
     figures = {}
     with OutputSet() as outputs:
@@ -299,19 +300,23 @@ def load_learner(path: str | Path) -> dict:
         document = json.loads(Path(path).read_text())
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: not a DNALens model file ({error})") from None
-    if document.get("format") != FORMAT:
-        raise InputError(f"{path}: not a DNALens model file (format {document.get('format')!r})")
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else None
+        raise InputError(f"{path}: not a DNALens model file (format {found!r})")
+    embedding = document.get("embedding")
+    if (document.get("task") not in ("classification", "regression") or not isinstance(embedding, dict)
+            or not all(isinstance(embedding.get(key), str) for key in ("model", "weights_sha256"))
+            or not isinstance(document.get("skops"), str)):
+        raise InputError(f"{path}: a damaged DNALens model file (task, embedding or fitted model missing)")
     return document
 
 
 def _estimator(document: dict, path) -> object:
-    import skops.io as sio
-
-    payload = base64.b64decode(document["skops"])
-    unknown = [t for t in sio.get_untrusted_types(data=payload) if not t.startswith(("sklearn.", "numpy."))]
-    if unknown:
-        raise InputError(f"{path}: refuses to load non-scikit-learn objects ({', '.join(unknown[:3])})")
-    return sio.loads(payload, trusted=sio.get_untrusted_types(data=payload))
+    try:
+        payload = base64.b64decode(document["skops"], validate=True)
+    except ValueError:
+        raise InputError(f"{path}: the fitted model inside is damaged (not base64)") from None
+    return load_estimator(payload, str(path))
 
 
 def predict(model: LanguageModel, learner_path: str | Path, fasta: str | Path, out_tsv: str | Path, *,
