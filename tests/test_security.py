@@ -6,11 +6,11 @@ import json
 import numpy as np
 import pytest
 import skops.io as sio
-from conftest import TEST_DATA
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import SVC
 
+from conftest import TEST_DATA
 from dnalens.errors import InputError
 from dnalens.learn import build_estimator
 from dnalens.learner_payload import load_estimator

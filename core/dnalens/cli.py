@@ -94,7 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="window in bp centred on each VCF variant (default: 201, or the model's limit)")
     variants.add_argument("-o", "--output", required=True, help="TSV of scores, one row per variant allele")
     variants.add_argument("--vcf-out", help="annotated VCF with DNALENS_* INFO fields (VCF mode)")
-    variants.add_argument("--scores", help="comma-separated from l2,cosine,llr (default: all the model supports)")
+    variants.add_argument("--scores", help="comma-separated from l2,cosine,llr (default: all the model supports). "
+                          "llr with masked models: SNVs one forward pass each; indels and multi-base changes "
+                          "(one-nucleotide tokens) by pseudo-log-likelihood, one pass per base of both windows "
+                          "(about 400 passes for a 201-bp window)")
+    variants.add_argument("--rc-average", action="store_true",
+                          help="every score from both strands: llr averaged with the llr of the reverse-complement "
+                               "windows (alleles complemented); l2/cosine between strand-averaged embeddings as in "
+                               "embed --rc-average (twice the cost)")
+    variants.add_argument("--max-differences", type=int,
+                          help="paired mode: a pair differing in more places is not a variant pair and is not "
+                               "scored (status mismatched_pair); when most pairs are, the run stops (default: 10)")
     _add_embedding_options(variants)
     _add_model_options(variants)
 
@@ -218,6 +228,7 @@ def run_variants(args) -> str:
     result = score_variants(model, args.output, ref_fasta=args.ref_fasta, alt_fasta=args.alt_fasta,
                             pair_by=args.pair_by, vcf=args.vcf, reference=args.reference, window=args.window,
                             vcf_out=args.vcf_out, scores=args.scores, embedding=_embedding_options(args),
+                            rc_average=args.rc_average, max_differences=args.max_differences,
                             context=context, runner=runner)
     return (f"scored {result.scored} of {result.cases} variant(s) ({', '.join(result.scores)}) → {args.output}")
 
@@ -284,7 +295,33 @@ HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants
             "register-model": run_register_model, "classify": run_learner, "regress": run_learner}
 
 
-def _raise_on_sigterm(signum, frame):
+# Argument names that are files read, and files written, by any command: no output may be an input.
+INPUT_ARGUMENTS = ("input", "ref_fasta", "alt_fasta", "vcf", "reference", "labels", "learner", "tables")
+OUTPUT_ARGUMENTS = ("output", "npz", "heatmap", "projection", "plot", "vcf_out", "report", "one_hot",
+                    "output_json")
+
+
+def _paths(args, names: tuple[str, ...]) -> list[str]:
+    found: list[str] = []
+    for name in names:
+        value = getattr(args, name, None)
+        found.extend(value if isinstance(value, list) else [value] if value else [])
+    return found
+
+
+def _check_outputs(args) -> None:
+    from .io.outputs import check_output_paths
+
+    inputs = _paths(args, INPUT_ARGUMENTS)
+    if getattr(args, "reference", None):  # its indexes are read too
+        inputs += [f"{args.reference}.fai", f"{args.reference}.gzi"]
+    model = getattr(args, "model", None)
+    if model and os.path.isdir(model):
+        inputs += [os.path.join(model, name) for name in os.listdir(model)]
+    check_output_paths(inputs, _paths(args, OUTPUT_ARGUMENTS))
+
+
+def _raise_on_signal(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through the output sets, which delete their temporary files
 
 
@@ -294,10 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    signal.signal(signal.SIGTERM, _raise_on_signal)
+    if hasattr(signal, "SIGHUP"):  # a closed terminal or ssh session
+        signal.signal(signal.SIGHUP, _raise_on_signal)
     from .errors import DNALensError
 
     try:
+        _check_outputs(args)
         message = HANDLERS[args.command](args)
     except DNALensError as error:
         print(f"dnalens: error: {error}", file=sys.stderr)

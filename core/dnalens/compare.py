@@ -93,7 +93,7 @@ def compare_tables(tables: list[str | Path], out_tsv: str | Path, *, value: str,
         "Benjamini-Hochberg adjusted pairwise tests",
     ]
     figures: dict = {}
-    with OutputSet() as outputs:
+    with OutputSet(inputs=tables) as outputs:
         handle = outputs.open_text(out_tsv)
         write_tsv_header(handle, header, TEST_COLUMNS)
         for test in tests:

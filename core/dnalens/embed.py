@@ -53,7 +53,7 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
     progress = context.progress(total, "embed")
     count = 0
     try:
-        with OutputSet() as outputs:
+        with OutputSet(inputs=[fasta, labels]) as outputs:
             handle = outputs.open_text(out_tsv)
             write_tsv_header(handle, provenance_lines(record) + [f"method: {options.describe()}"],
                              ["id"] + [f"e{i}" for i in range(embedder.dimension)])

@@ -264,7 +264,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
         "skops": base64.b64encode(dump_estimator(final)).decode("ascii"),
     }
     figures = {}
-    with OutputSet() as outputs:
+    with OutputSet(inputs=[data.source]) as outputs:
         with open(outputs.path(out_json), "w") as handle:
             json.dump(document, handle, indent=1)
         if report:
@@ -336,7 +336,7 @@ def predict(model: LanguageModel, learner_path: str | Path, fasta: str | Path, o
     task = document["task"]
     record = provenance(model.describe(), f"{task} predict", {"learner": Path(learner_path).name,
                                                                "input": Path(fasta).name})
-    with OutputSet() as outputs:
+    with OutputSet(inputs=[learner_path, fasta]) as outputs:
         handle = outputs.open_text(out_tsv)
         if task == "classification":
             classes = [str(c) for c in estimator.classes_]

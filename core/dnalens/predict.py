@@ -71,7 +71,7 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
     rows = windowed = 0
     progress = context.progress(count_fasta_records(fasta), "predict")
     try:
-        with OutputSet() as outputs:
+        with OutputSet(inputs=[fasta]) as outputs:
             handle = outputs.open_text(out_tsv)
             write_tsv_header(handle, provenance_lines(record) + [f"method: {scorer.method}"], COLUMNS)
             for chunk in chunked(read_fasta(fasta), 64):

@@ -46,7 +46,7 @@ def tokenize_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path,
     ids: list[str] = []
     sequences: list[str] = []
     count = 0
-    with OutputSet() as outputs:
+    with OutputSet(inputs=[fasta]) as outputs:
         handle = outputs.open_text(out_tsv)
         write_tsv_header(handle, provenance_lines(record) + [f"tokenizer: {model.tokens.describe()}, limit "
                                                              f"{model.max_tokens} tokens"], COLUMNS)

@@ -1,11 +1,16 @@
 """All-or-nothing outputs: every file of a run is written to a temporary name and renamed at the end.
 
-A failed, cancelled or interrupted run leaves none of its outputs behind, not even a partial one.
+A failed, cancelled or interrupted run leaves none of its outputs behind, not even a partial one, and a
+run never writes over one of its own inputs, a device, a FIFO or through a symbolic link.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import socket
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -13,11 +18,60 @@ from typing import IO
 
 from ..errors import InputError
 
+# Temporary names carry the host and process, so a later run can remove what a killed one (SIGKILL, power
+# loss) left behind without touching a run still in progress.
+_OWNER = f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def check_output_paths(inputs: Iterable[str | Path | None], outputs: Iterable[str | Path | None]) -> None:
+    """Refuse, before any work, an output that is an input or is named twice (one would be lost)."""
+    inputs = [Path(p) for p in inputs if p]
+    seen: list[Path] = []
+    for output in (Path(p) for p in outputs if p):
+        for source in inputs:
+            if _same_file(output, source):
+                raise InputError(f"{output}: this output is also an input ({source}); choose another output name")
+        for other in seen:
+            if _same_file(output, other):
+                raise InputError(f"{output}: named for two outputs; each output needs its own file")
+        seen.append(output)
+
+
+def _check_target(final: Path) -> None:
+    if final.is_symlink():
+        raise InputError(f"{final}: is a symbolic link; DNALens writes only regular files (give the real path)")
+    if final.exists() and not stat.S_ISREG(final.stat().st_mode):
+        raise InputError(f"{final}: exists and is not a regular file (a folder, device or FIFO); choose another "
+                         "output name")
+
+
+def _remove_stale_parts(folder: Path, final: Path) -> None:
+    """Temporary files of this output left by dead processes on this host."""
+    host = _OWNER.rsplit("-", 1)[0]
+    for leftover in folder.glob(f"{glob.escape(f'.{final.name}.{host}-')}*.part*"):
+        pid = leftover.name[len(f".{final.name}.{host}-"):].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:  # alive, owned by someone else
+            pass
+
 
 class OutputSet:
     """Context manager handing out temporary paths; on success they are renamed to their final names."""
 
-    def __init__(self) -> None:
+    def __init__(self, inputs: Iterable[str | Path | None] = ()) -> None:
+        self._inputs = [Path(p) for p in inputs if p]
         self._pending: list[tuple[Path, Path]] = []
         self._handles: list[IO] = []
 
@@ -27,8 +81,11 @@ class OutputSet:
         folder = final.parent if str(final.parent) else Path(".")
         if not folder.is_dir():
             raise InputError(f"{final}: the output folder {folder} does not exist")
+        check_output_paths(self._inputs, [*(f for _, f in self._pending), final])
+        _check_target(final)
+        _remove_stale_parts(folder, final)
         # The temporary name keeps the final suffix, so writers that choose a format by name still can.
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".part{final.suffix}",
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{final.name}.{_OWNER}.", suffix=f".part{final.suffix}",
                                                  dir=folder)
         os.close(descriptor)
         self._pending.append((Path(temporary), final))
@@ -43,15 +100,45 @@ class OutputSet:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            for handle in self._handles:
+                handle.close()  # a full disk shows here, when the last buffer is flushed
+            if exc_type is None:
+                self._publish()
+        except BaseException:
+            self._discard()
+            raise
+        if exc_type is not None:
+            self._discard()
+
+    def _discard(self) -> None:
         for handle in self._handles:
-            handle.close()
-        if exc_type is None:
+            with contextlib.suppress(OSError):
+                handle.close()
+        for temporary, _ in self._pending:
+            temporary.unlink(missing_ok=True)
+
+    def _publish(self) -> None:
+        """Rename every temporary file into place, or none: a failed rename restores what was there."""
+        backups: list[tuple[Path, Path]] = []
+        published: list[Path] = []
+        try:
             for temporary, final in self._pending:
+                if final.exists():
+                    backup = final.with_name(f".{final.name}.{_OWNER}.part.old")
+                    os.replace(final, backup)
+                    backups.append((backup, final))
                 os.chmod(temporary, 0o644)
                 os.replace(temporary, final)
-        else:
-            for temporary, _ in self._pending:
-                temporary.unlink(missing_ok=True)
+                published.append(final)
+        except BaseException:
+            for final in published:
+                final.unlink(missing_ok=True)
+            for backup, final in backups:
+                os.replace(backup, final)
+            raise
+        for backup, _ in backups:
+            backup.unlink(missing_ok=True)
 
 
 def write_tsv_header(handle: IO[str], provenance_lines: Iterable[str], columns: list[str]) -> None:
