@@ -18,14 +18,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .genome import N_CODE, Region, read_chromosome, sample_windows
+from .genome import N_CODE, read_chromosome, sample_windows
 from .kmer_baseline import KmerContextModel
 from .masking import codes_to_input_ids
 from .tokenizer import FIRST_NUCLEOTIDE_ID, MASK_ID
-from .train import CHR20, VALIDATION_REGION
+from .train import CHR20, CHRX, TEST_REGION, VALIDATION_REGION
 
-CHRX = Path("/usr/share/doc/smalt/test/data/hs37chrXtrunc.fa.gz")
-TEST_REGION = Region(20_000_000, 30_000_000)
 SITE_SPACING = 48  # ≥ 40 bp between masked sites, as the evaluation protocol asks
 
 

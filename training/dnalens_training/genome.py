@@ -69,11 +69,17 @@ def sample_windows(
     exclude: Region | None = None,
     max_n_fraction: float = 0.05,
     reverse_complement_rate: float = 0.0,
-) -> np.ndarray:
-    """`count` windows of `length` codes; mostly-N windows are skipped, some windows are reverse-complemented."""
+    annotation: np.ndarray | None = None,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """`count` windows of `length` codes; mostly-N windows are skipped, some windows are reverse-complemented.
+
+    With `annotation` (one flag per base, e.g. the repeat mask), also returns the windows' flags, cut and
+    flipped exactly as the codes are; the random draws are the same either way.
+    """
     lo = within.start if within else 0
     hi = (within.end if within else len(codes)) - length
     windows = np.empty((count, length), dtype=np.uint8)
+    flags = None if annotation is None else np.empty((count, length), dtype=annotation.dtype)
     filled = 0
     while filled < count:
         starts = rng.integers(lo, hi, size=4 * (count - filled))
@@ -83,10 +89,12 @@ def sample_windows(
             window = codes[start : start + length]
             if np.count_nonzero(window == N_CODE) > max_n_fraction * length:
                 continue
-            if reverse_complement_rate and rng.random() < reverse_complement_rate:
-                window = reverse_complement_codes(window)
-            windows[filled] = window
+            flipped = bool(reverse_complement_rate and rng.random() < reverse_complement_rate)
+            windows[filled] = reverse_complement_codes(window) if flipped else window
+            if flags is not None:
+                window_flags = annotation[start : start + length]
+                flags[filled] = window_flags[::-1] if flipped else window_flags
             filled += 1
             if filled == count:
                 break
-    return windows
+    return windows if flags is None else (windows, flags)
