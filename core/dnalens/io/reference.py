@@ -3,24 +3,44 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 from ..errors import InputError
 from .fasta import read_fasta
-
-
-def _cache_dir() -> Path:
-    folder = Path(os.environ.get("DNALENS_CACHE", Path(tempfile.gettempdir()) / "dnalens-cache"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+from .fasta_index import IndexMismatch, check_fai, owned_by_me, private_cache_dir
 
 
 def _fingerprint(path: Path) -> str:
     stat = path.stat()
-    return hashlib.sha256(f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+    key = f"{path.resolve()}:{stat.st_dev}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _index_for(path: Path) -> Path:
+    """The .fai to use: the user's own beside the genome if it matches it, else ours in the private cache."""
+    beside = Path(f"{path}.fai")
+    if beside.exists():
+        try:
+            check_fai(path, beside)
+        except (IndexMismatch, OSError, UnicodeError) as problem:
+            raise InputError(f"{beside} does not match {path} ({problem}): it is stale or belongs to another "
+                             "file; delete it or rebuild it (samtools faidx)") from None
+        return beside
+    cached = private_cache_dir() / f"{_fingerprint(path)}.fai"
+    if cached.exists():
+        try:
+            if not owned_by_me(cached):
+                raise IndexMismatch("not written by you")
+            check_fai(path, cached)
+        except (IndexMismatch, OSError, UnicodeError):
+            cached.unlink()  # ours to rebuild
+    return cached
 
 
 class Reference:
@@ -34,12 +54,14 @@ class Reference:
         self.path = Path(path)
         self._indexed = None
         self._in_memory: dict[str, str] | None = None
+        # Never write next to the user's genome: use its .fai if it has one, else index into a private cache.
+        # Compressed genomes are read whole: their byte offsets cannot be checked without decompressing.
+        index = None if _is_gzip(self.path) else _index_for(self.path)
         try:
             import pyfaidx
 
-            # Never write next to the user's genome: use its .fai if it has one, else index into a cache.
-            beside = Path(f"{self.path}.fai")
-            index = beside if beside.exists() else _cache_dir() / f"{_fingerprint(self.path)}.fai"
+            if index is None:
+                raise ValueError("compressed")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self._indexed = pyfaidx.Fasta(str(self.path), indexname=str(index), as_raw=True,
