@@ -4,8 +4,8 @@ import os
 import shutil
 
 import pytest
-from conftest import TEST_DATA
 
+from conftest import TEST_DATA
 from dnalens.errors import InputError
 from dnalens.io.fasta_index import IndexMismatch, check_fai, private_cache_dir
 from dnalens.io.reference import Reference, _fingerprint
