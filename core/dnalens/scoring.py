@@ -112,7 +112,7 @@ class Scorer:
         if self.model.family == CAUSAL:
             return self._causal_log_likelihoods(sequences)
         if self.model.family == MASKED and self.model.tokens.kind == BPE:
-            return self._pseudo_log_likelihoods(sequences)
+            return self.pseudo_log_likelihoods(sequences)
         raise DNALensError("whole-sequence likelihoods are used only for causal and masked BPE models")
 
     def _causal_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
@@ -121,7 +121,9 @@ class Scorer:
             [[ids] for ids in self.model.encode(list(sequences))])
         return [likelihood for ((likelihood, _),) in groups]
 
-    def _pseudo_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
+    def pseudo_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
+        """Σ over the sequence's tokens (special tokens excluded) of log P(token | all others), each token masked
+        in turn: one forward pass per token. Masked models only."""
         special = set(self.model.tokenizer.all_special_ids)
         jobs, owners, targets = [], [], []
         for owner, ids in enumerate(self.model.encode(list(sequences))):

@@ -2,6 +2,8 @@
 
 Each case carries its identity columns, the two sequences, the 0-based site of a single-base change, and a
 status: 'ok' when it can be scored, otherwise the reason it is skipped (never scored silently wrong).
+A paired WT/mutant that differs in more places than a small variant explains is 'mismatched_pair'; a VCF REF
+allele that would fill more than half of its window is 'ref_longer_than_half_window' (too little context).
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from .errors import InputError
 from .io.fasta import SequenceRecord, read_fasta
 from .io.reference import Reference
 from .io.vcf import Variant, VcfFile
+from .sequence import reverse_complement
 
 PAIR_COLUMNS = ["pair", "id", "position", "ref", "alt"]
 VCF_COLUMNS = ["chrom", "pos", "id", "ref", "alt"]
+MISMATCHED = "mismatched_pair"
+# SNVs, MNVs and indels up to 10 bp pass; unrelated sequences of tens of bases differ in far more places.
+DEFAULT_MAX_DIFFERENCES = 10
 
 
 @dataclass
@@ -40,27 +46,51 @@ def minimal_difference(ref: str, alt: str) -> tuple[int, str, str]:
     return prefix, ref[prefix : len(ref) - suffix], alt[prefix : len(alt) - suffix]
 
 
-def pair_case(number: int, ref: SequenceRecord, alt: SequenceRecord) -> VariantCase:
+def count_differences(ref_part: str, alt_part: str) -> int:
+    """Positions a variant changes: the differing bases of equal-length segments (1 for an SNV, k for k
+    substitutions), otherwise the longer segment's length (n for an n-bp indel). An upper bound on the edit
+    distance, so a real small variant never counts more than it is."""
+    if len(ref_part) == len(alt_part):
+        return sum(a != b for a, b in zip(ref_part, alt_part))
+    return max(len(ref_part), len(alt_part))
+
+
+def pair_case(number: int, ref: SequenceRecord, alt: SequenceRecord,
+              max_differences: int = DEFAULT_MAX_DIFFERENCES) -> VariantCase:
     start, ref_part, alt_part = minimal_difference(ref.sequence, alt.sequence)
     if not ref_part and not alt_part:
         return VariantCase({"pair": number, "id": ref.id, "position": "", "ref": "", "alt": ""},
                            status="no_difference")
     identity = {"pair": number, "id": ref.id, "position": start + 1, "ref": ref_part or "-", "alt": alt_part or "-"}
+    differences = count_differences(ref_part, alt_part)
+    if differences > max_differences:
+        # Not a variant of the WT: scores would measure two unrelated sequences, so none are given.
+        return VariantCase(identity, status=f"{MISMATCHED}({differences} differences>{max_differences})")
     site = start if len(ref_part) == 1 and len(alt_part) == 1 else None
     return VariantCase(identity, ref.sequence, alt.sequence, site)
 
 
-def pair_cases(ref_fasta: str | Path, alt_fasta: str | Path, pair_by: str,
-               warn: Callable[[str], None]) -> Iterator[VariantCase]:
+def reverse_complement_case(case: VariantCase) -> VariantCase:
+    """The same variant read on the other strand: both windows reverse-complemented (so the alleles are
+    complemented) and the site mirrored."""
+    site = None if case.site is None else len(case.ref_sequence) - 1 - case.site
+    return VariantCase(case.identity, reverse_complement(case.ref_sequence), reverse_complement(case.alt_sequence),
+                       site, case.status, case.variant)
+
+
+def pair_cases(ref_fasta: str | Path, alt_fasta: str | Path, pair_by: str, warn: Callable[[str], None],
+               max_differences: int = DEFAULT_MAX_DIFFERENCES) -> Iterator[VariantCase]:
     if pair_by == "order":
-        yield from _pairs_by_order(ref_fasta, alt_fasta, warn)
+        pairs = _pairs_by_order(ref_fasta, alt_fasta, warn)
     elif pair_by == "id":
-        yield from _pairs_by_id(ref_fasta, alt_fasta)
+        pairs = _pairs_by_id(ref_fasta, alt_fasta)
     else:
         raise InputError(f"--pair-by {pair_by}: expected order or id")
+    for number, ref, alt in pairs:
+        yield pair_case(number, ref, alt, max_differences)
 
 
-def _pairs_by_order(ref_fasta, alt_fasta, warn) -> Iterator[VariantCase]:
+def _pairs_by_order(ref_fasta, alt_fasta, warn) -> Iterator[tuple[int, SequenceRecord, SequenceRecord]]:
     warned = False
     # Ids are only labels here, so repeated ids (as in the GTN files) are fine.
     alt_records = read_fasta(alt_fasta, unique_ids=False)
@@ -73,12 +103,12 @@ def _pairs_by_order(ref_fasta, alt_fasta, warn) -> Iterator[VariantCase]:
             warn(f"pairing by order: record ids differ (first at record {number}: '{ref.id}' vs '{alt.id}'); "
                  "output rows use the reference file's ids. Use --pair-by id to pair by identifier.")
             warned = True
-        yield pair_case(number, ref, alt)
+        yield number, ref, alt
     if next(alt_records, None) is not None:
         raise InputError(f"{alt_fasta} has more records than {ref_fasta}; paired files must match one to one")
 
 
-def _pairs_by_id(ref_fasta, alt_fasta) -> Iterator[VariantCase]:
+def _pairs_by_id(ref_fasta, alt_fasta) -> Iterator[tuple[int, SequenceRecord, SequenceRecord]]:
     alts = {record.id: record for record in read_fasta(alt_fasta)}
     used = set()
     for number, ref in enumerate(read_fasta(ref_fasta), start=1):
@@ -87,7 +117,7 @@ def _pairs_by_id(ref_fasta, alt_fasta) -> Iterator[VariantCase]:
             raise InputError(f"record '{ref.id}' of {ref_fasta} has no record with the same id in {alt_fasta} "
                              "(use --pair-by order if the files pair by position)")
         used.add(ref.id)
-        yield pair_case(number, ref, alt)
+        yield number, ref, alt
     unpaired = [key for key in alts if key not in used]
     if unpaired:
         raise InputError(f"{len(unpaired)} record(s) of {alt_fasta} have no partner in {ref_fasta}, "
@@ -111,6 +141,10 @@ def vcf_cases(vcf: VcfFile, reference: Reference, window: int) -> Iterator[Varia
             case.status = "chrom_not_in_reference"
         elif variant.pos - 1 + len(variant.ref) > reference.lengths[chrom]:
             case.status = "beyond_chromosome_end"
+        elif len(variant.ref) > window // 2:
+            # At least half of what the model sees must be context around the change, or the scores compare
+            # a bare allele with its replacement.
+            case.status = f"ref_longer_than_half_window(REF {len(variant.ref)}bp > {window}bp/2)"
         else:
             _fill_window(case, variant, reference, chrom, window)
         yield case
@@ -119,9 +153,8 @@ def vcf_cases(vcf: VcfFile, reference: Reference, window: int) -> Iterator[Varia
 def _fill_window(case: VariantCase, variant: Variant, reference: Reference, chrom: str, window: int) -> None:
     length = reference.lengths[chrom]
     zero = variant.pos - 1
-    span = max(window, len(variant.ref))
-    start = min(max(0, zero - (span - len(variant.ref)) // 2), max(0, length - span))
-    ref_window = reference.fetch(chrom, start, min(length, start + span))
+    start = min(max(0, zero - (window - len(variant.ref)) // 2), max(0, length - window))
+    ref_window = reference.fetch(chrom, start, min(length, start + window))
     site = zero - start
     observed = ref_window[site : site + len(variant.ref)]
     if observed != variant.ref:

@@ -1,15 +1,19 @@
 """The variants operation: zero-shot effect scores for WT/mutant pairs (paired FASTA or VCF + reference).
 
 - l2, cosine: distance between the pooled hidden states of the WT and the mutant window;
-- llr: log P(alt) − log P(ref). Masked models: at the masked site, one pass per site for all ALT alleles.
-  Causal models: full-sequence log-likelihoods. Undefined (left empty) for indels and multi-base changes
-  with masked models, and for masked BPE models.
+- llr: log P(alt) − log P(ref). Masked models: SNVs at the masked site, one pass per site for all ALT alleles;
+  indels and multi-base changes (one-nucleotide tokens) as the difference of the two windows'
+  pseudo-log-likelihoods. Causal models: full-sequence log-likelihoods. Undefined (left empty) for
+  non-SNVs with masked k-mer models, and for masked BPE models.
+- rc_average: every score from both strands. llr is the mean of the forward llr and the llr of the
+  reverse-complemented windows (alleles complemented, site mirrored); l2/cosine are distances between
+  strand-averaged embeddings, exactly as `embed --rc-average` defines an embedding.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,13 +25,22 @@ from .errors import DNALensError, InputError
 from .io.counting import count_fasta_records, count_lines_starting
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .io.reference import Reference
-from .io.vcf import read_vcf
+from .io.vcf import VcfFile, read_vcf
 from .model import BASE, CAUSAL, LanguageModel
-from .model.tokens import BPE
+from .model.tokens import BPE, NUCLEOTIDE
 from .provenance import provenance, provenance_lines
 from .runner import Runner, chunked
 from .scoring import BASES, Scorer
-from .variant_cases import PAIR_COLUMNS, VCF_COLUMNS, VariantCase, pair_cases, vcf_cases
+from .variant_cases import (
+    DEFAULT_MAX_DIFFERENCES,
+    MISMATCHED,
+    PAIR_COLUMNS,
+    VCF_COLUMNS,
+    VariantCase,
+    pair_cases,
+    reverse_complement_case,
+    vcf_cases,
+)
 
 SCORES = ("l2", "cosine", "llr")
 DEFAULT_WINDOW = 201  # bp, as in the GTN tutorial
@@ -70,11 +83,24 @@ def parse_scores(text: str | None, model: LanguageModel) -> list[str]:
     return wanted
 
 
-def llr_method(model: LanguageModel) -> str:
+def scores_indels_by_pseudo_likelihood(model: LanguageModel) -> bool:
+    """Masked models with one token per base: a base-by-base pseudo-log-likelihood is defined on both windows."""
+    return model.family != CAUSAL and model.tokens.kind == NUCLEOTIDE
+
+
+def llr_method(model: LanguageModel, rc_average: bool = False) -> str:
+    strands = ("; averaged over both strands: (llr of the windows + llr of their reverse complements, alleles "
+               "complemented) / 2" if rc_average else "; forward strand only")
     if model.family == CAUSAL:
         return ("causal: log P(alt sequence) - log P(ref sequence), full-sequence likelihood (the tokens before "
-                "the change computed once for both)")
-    return "masked: log P(alt) - log P(ref) at the masked site, one forward pass per site (SNVs only)"
+                "the change computed once for both)" + strands)
+    snvs = "masked: SNVs: log P(alt) - log P(ref) at the masked site, one forward pass per site"
+    if not scores_indels_by_pseudo_likelihood(model):
+        return snvs + "; indels and multi-base changes: not defined for k-mer tokens (left empty)" + strands
+    return (snvs + "; indels and multi-base changes: PLL(alt window) - PLL(ref window), PLL = sum over every "
+            "base of log P(base | all other bases), each base masked in turn (the windows share their flanks "
+            "around the change; every base counts, since the model attends over the whole window), "
+            "len(ref window) + len(alt window) forward passes per variant" + strands)
 
 
 class VariantScorer:
@@ -84,45 +110,63 @@ class VariantScorer:
         self.runner = runner
         self.share_prefixes = share_prefixes
         self.scores = scores
+        # One option for every score: embedding.rc_average also makes llr strand-averaged.
+        self.rc_average = embedding.rc_average
         self.embedder = Embedder(model, embedding, runner) if {"l2", "cosine"} & set(scores) else None
         self.scorer = Scorer(model, runner) if "llr" in scores else None
         self.max_bp = model.max_bp
 
     def score(self, cases: list[VariantCase]) -> list[dict]:
         results = [dict.fromkeys(self.scores) for _ in cases]
-        ok = [i for i, case in enumerate(cases) if case.status == "ok"]
-        for i in ok:
-            longest = max(len(cases[i].ref_sequence), len(cases[i].alt_sequence))
-            if longest > self.max_bp:
-                cases[i].status = f"too_long({longest}bp>{self.max_bp}bp)"
-        ok = [i for i in ok if cases[i].status == "ok"]
+        ok = self._scorable(cases)
         if not ok:
             return results
-        sequences = [cases[i].ref_sequence for i in ok] + [cases[i].alt_sequence for i in ok]
-        vectors = None
+        chosen = [cases[i] for i in ok]
+        sequences = [c.ref_sequence for c in chosen] + [c.alt_sequence for c in chosen]
+        embedder = self.embedder if self.embedder and self.embedder.fits_one_window(sequences) else None
+        llrs, vectors = self._llrs_and_vectors(chosen, embedder)
+        if self.rc_average and llrs is not None:
+            reverse, _ = self._llrs_and_vectors([reverse_complement_case(c) for c in chosen], None)
+            llrs = [None if a is None or b is None else (a + b) / 2 for a, b in zip(llrs, reverse)]
+        if vectors is None and self.embedder is not None:
+            vectors = self.embedder.embed(sequences)  # both strands averaged here when rc_average
+        for row, i in enumerate(ok):
+            if llrs is not None:
+                results[i]["llr"] = llrs[row]
+            if vectors is not None:
+                results[i].update(self._distances(vectors[row], vectors[len(ok) + row]))
+        return results
+
+    def _scorable(self, cases: list[VariantCase]) -> list[int]:
+        for case in cases:
+            if case.status == "ok":
+                longest = max(len(case.ref_sequence), len(case.alt_sequence))
+                if longest > self.max_bp:
+                    case.status = f"too_long({longest}bp>{self.max_bp}bp)"
+        return [i for i, case in enumerate(cases) if case.status == "ok"]
+
+    def _llrs_and_vectors(self, cases: list[VariantCase], embedder: Embedder | None) -> tuple[list | None, object]:
+        """llr per case (None where undefined) when llr is wanted, and the pooled REF then ALT vectors when a
+        causal pass could compute them on the way (embedder given); None for what was not computed."""
         # Causal models: REF and ALT share every token before the change, and a causal model's states there
         # do not depend on what follows, so that part runs once, for the embeddings and the likelihoods alike.
-        embedder = self.embedder if self.embedder and self.embedder.fits_one_window(sequences) else None
         if self.model.family == CAUSAL and (self.scorer is not None or embedder is not None):
-            likelihoods, pooled = self._causal_pass([cases[i] for i in ok], embedder)
-            if self.scorer is not None:
-                for i in ok:
-                    results[i]["llr"] = likelihoods[cases[i].alt_sequence] - likelihoods[cases[i].ref_sequence]
-            if embedder is not None:
-                vectors = np.array([pooled[s][0] for s in sequences], dtype=np.float32)
-        elif self.scorer is not None:
-            self._masked_llr([cases[i] for i in ok], [results[i] for i in ok])
-        if vectors is None and self.embedder is not None:
-            vectors = self.embedder.embed(sequences)
-        if vectors is not None:
-            wt, mutant = vectors[: len(ok)].astype(np.float64), vectors[len(ok):].astype(np.float64)
-            for row, i in enumerate(ok):
-                if "l2" in self.scores:
-                    results[i]["l2"] = float(np.linalg.norm(wt[row] - mutant[row]))
-                if "cosine" in self.scores:
-                    norms = np.linalg.norm(wt[row]) * np.linalg.norm(mutant[row])
-                    results[i]["cosine"] = float(1 - wt[row] @ mutant[row] / norms) if norms else None
-        return results
+            likelihoods, pooled = self._causal_pass(cases, embedder)
+            llrs = [likelihoods[c.alt_sequence] - likelihoods[c.ref_sequence] for c in cases] if self.scorer else None
+            sequences = [c.ref_sequence for c in cases] + [c.alt_sequence for c in cases]
+            vectors = np.array([pooled[s][0] for s in sequences], dtype=np.float32) if embedder else None
+            return llrs, vectors
+        return (self._masked_llrs(cases) if self.scorer is not None else None), None
+
+    def _distances(self, wt: np.ndarray, mutant: np.ndarray) -> dict:
+        wt, mutant = wt.astype(np.float64), mutant.astype(np.float64)
+        out = {}
+        if "l2" in self.scores:
+            out["l2"] = float(np.linalg.norm(wt - mutant))
+        if "cosine" in self.scores:
+            norms = np.linalg.norm(wt) * np.linalg.norm(mutant)
+            out["cosine"] = float(1 - wt @ mutant / norms) if norms else None
+        return out
 
     def _causal_pass(self, cases: list[VariantCase], embedder: Embedder | None) -> tuple[dict, dict]:
         """Log-likelihood (and pooled states) of every REF and ALT sequence. All alleles of one site form a group
@@ -141,98 +185,190 @@ class VariantScorer:
                 likelihoods[sequence], pooled[sequence] = likelihood, vector
         return likelihoods, pooled
 
-    def _masked_llr(self, cases: list[VariantCase], results: list[dict]) -> None:
-        """All ALT alleles of one site share one masked pass."""
+    def _masked_llrs(self, cases: list[VariantCase]) -> list[float | None]:
+        """SNVs: all ALT alleles of one site share one masked pass. Other changes: pseudo-log-likelihoods."""
+        llrs: list[float | None] = [None] * len(cases)
         sites = sorted({(c.ref_sequence, c.site) for c in cases if c.site is not None})
-        log_probs = dict(zip(sites, self.scorer.site_raw_log_probs(sites)))
-        for case, result in zip(cases, results):
+        # No SNV in the chunk: no masked pass (the tokenizer refuses an empty batch).
+        log_probs = dict(zip(sites, self.scorer.site_raw_log_probs(sites))) if sites else {}
+        for row, case in enumerate(cases):
             if case.site is None:
                 continue
             values = log_probs[(case.ref_sequence, case.site)]
             ref_base, alt_base = case.ref_sequence[case.site], case.alt_sequence[case.site]
             if ref_base in BASES and alt_base in BASES:
                 llr = values[BASES.index(alt_base)] - values[BASES.index(ref_base)]
-                result["llr"] = float(llr) if np.isfinite(llr) else None
+                llrs[row] = float(llr) if np.isfinite(llr) else None
+        if scores_indels_by_pseudo_likelihood(self.model):
+            self._pseudo_likelihood_llrs(cases, llrs)
+        return llrs
+
+    def _pseudo_likelihood_llrs(self, cases: list[VariantCase], llrs: list[float | None]) -> None:
+        rows = [row for row, case in enumerate(cases) if case.site is None]
+        windows = sorted({w for row in rows for w in (cases[row].ref_sequence, cases[row].alt_sequence)})
+        if not windows:
+            return
+        pll = dict(zip(windows, self.scorer.pseudo_log_likelihoods(windows)))
+        for row in rows:
+            llr = pll[cases[row].alt_sequence] - pll[cases[row].ref_sequence]
+            llrs[row] = float(llr) if np.isfinite(llr) else None
 
 
-def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str | Path | None = None,
-                   alt_fasta: str | Path | None = None, pair_by: str = "order", vcf: str | Path | None = None,
-                   reference: str | Path | None = None, window: int | None = None, vcf_out: str | Path | None = None,
-                   scores: str | None = None, embedding: EmbeddingOptions | None = None,
-                   context: RunContext | None = None, runner: Runner | None = None) -> VariantResult:
-    context = context or RunContext()
-    embedding = embedding or EmbeddingOptions()
-    runner = runner or Runner.for_model(model, context.warn)
-    chosen = parse_scores(scores, model)
-    scorer = VariantScorer(model, chosen, embedding, runner)
+@dataclass
+class _Input:
+    """Where the cases come from, and what the output says about it."""
+    cases: Iterable[VariantCase]
+    total: int
+    columns: list[str]
+    parameters: dict
+    vcf_file: VcfFile | None = None
+    genome: Reference | None = None
+
+
+def _vcf_input(model: LanguageModel, vcf, reference, window: int | None) -> _Input:
+    if reference is None:
+        raise InputError("--vcf needs --reference GENOME.fa")
+    window = window or min(DEFAULT_WINDOW, model.max_bp)
+    if window < 3 or window > model.max_bp:
+        raise InputError(f"--window {window}: must be between 3 and the model's limit of {model.max_bp} bp")
+    vcf_file = read_vcf(vcf)
+    genome = Reference(reference)
+    return _Input(vcf_cases(vcf_file, genome, window), count_lines_starting(vcf, "", skip="#"), VCF_COLUMNS,
+                  {"window": window, "input": Path(vcf).name, "reference": Path(reference).name}, vcf_file, genome)
+
+
+def _paired_input(ref_fasta, alt_fasta, pair_by: str, max_differences: int | None,
+                  warn: Callable[[str], None]) -> _Input:
+    if ref_fasta is None or alt_fasta is None:
+        raise InputError("paired mode needs both --ref-fasta and --alt-fasta")
+    max_differences = DEFAULT_MAX_DIFFERENCES if max_differences is None else max_differences
+    if max_differences < 1:
+        raise InputError(f"--max-differences {max_differences}: must be at least 1")
+    ref_count, alt_count = count_fasta_records(ref_fasta), count_fasta_records(alt_fasta)
+    if pair_by == "order" and ref_count != alt_count:
+        raise InputError(f"{ref_fasta} has {ref_count} records and {alt_fasta} has {alt_count}; "
+                         "paired files must match one to one")
+    cases = pair_cases(ref_fasta, alt_fasta, pair_by, warn, max_differences)
+    return _Input(cases, ref_count, PAIR_COLUMNS,
+                  {"pair_by": pair_by, "max_differences": max_differences,
+                   "input": f"{Path(ref_fasta).name},{Path(alt_fasta).name}"})
+
+
+def _open_input(model: LanguageModel, warn: Callable[[str], None], *, ref_fasta, alt_fasta, pair_by: str, vcf,
+                reference, window: int | None, vcf_out, max_differences: int | None) -> _Input:
     vcf_mode = vcf is not None
     if vcf_mode == (ref_fasta is not None or alt_fasta is not None):
         raise InputError("give either --ref-fasta and --alt-fasta, or --vcf and --reference")
     if vcf_out and not vcf_mode:
         raise InputError("--vcf-out needs VCF input (--vcf and --reference)")
-    parameters = {"scores": ",".join(chosen), "pooling": embedding.pooling, "layer": embedding.layer}
+    if vcf_mode and max_differences is not None:
+        raise InputError("--max-differences applies to paired FASTA input; a VCF's alleles are checked against "
+                         "the reference instead")
     if vcf_mode:
-        if reference is None:
-            raise InputError("--vcf needs --reference GENOME.fa")
-        window = window or min(DEFAULT_WINDOW, model.max_bp)
-        if window < 3 or window > model.max_bp:
-            raise InputError(f"--window {window}: must be between 3 and the model's limit of {model.max_bp} bp")
-        vcf_file = read_vcf(vcf)
-        genome = Reference(reference)
-        cases: Iterable[VariantCase] = vcf_cases(vcf_file, genome, window)
-        total = count_lines_starting(vcf, "", skip="#")
-        columns = VCF_COLUMNS
-        parameters.update(window=window, input=Path(vcf).name, reference=Path(reference).name)
-    else:
-        if ref_fasta is None or alt_fasta is None:
-            raise InputError("paired mode needs both --ref-fasta and --alt-fasta")
-        ref_count, alt_count = count_fasta_records(ref_fasta), count_fasta_records(alt_fasta)
-        if pair_by == "order" and ref_count != alt_count:
-            raise InputError(f"{ref_fasta} has {ref_count} records and {alt_fasta} has {alt_count}; "
-                             "paired files must match one to one")
-        cases = pair_cases(ref_fasta, alt_fasta, pair_by, context.warn)
-        total = ref_count
-        columns = PAIR_COLUMNS
-        parameters.update(pair_by=pair_by, input=f"{Path(ref_fasta).name},{Path(alt_fasta).name}")
-    record = provenance(model.describe(), "variants", parameters)
-    header = provenance_lines(record) + [f"l2/cosine method: {embedding.describe()}"]
+        return _vcf_input(model, vcf, reference, window)
+    return _paired_input(ref_fasta, alt_fasta, pair_by, max_differences, warn)
+
+
+@dataclass
+class _Tally:
+    """Counts per status while rows are written; remembers the first mismatched pair for the error."""
+    counted: int = 0
+    scored: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    first_mismatch: VariantCase | None = None
+
+    def add(self, case: VariantCase) -> None:
+        self.counted += 1
+        if case.status == "ok":
+            self.scored += 1
+            return
+        reason = case.status.split("(")[0]
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if reason == MISMATCHED and self.first_mismatch is None:
+            self.first_mismatch = case
+
+    def check(self, source: _Input, reference) -> None:
+        """Errors for a run whose output would mislead (raised before the outputs are put in place)."""
+        if self.counted == 0:
+            raise InputError("no variants found in the input")
+        if (source.genome is not None and self.scored == 0
+                and self.skipped.get("chrom_not_in_reference") == self.counted):
+            raise InputError(f"none of the VCF's chromosomes are in the reference ({Path(reference).name} has "
+                             f"{', '.join(list(source.genome.lengths)[:5])}…); check that both use the same assembly")
+        mismatched = self.skipped.get(MISMATCHED, 0)
+        if 2 * mismatched > self.counted:
+            first = self.first_mismatch
+            raise InputError(
+                f"the files do not correspond: {mismatched} of {self.counted} pairs are not variants of each other "
+                f"(first: pair {first.identity['pair']} '{first.identity['id']}', {first.status}); check that the "
+                "reference and mutant files hold the same loci in the same order, or raise --max-differences")
+
+    def warnings(self, source: _Input) -> list[str]:
+        messages = []
+        if self.skipped.get(MISMATCHED):
+            messages.append(f"{self.skipped[MISMATCHED]} of {self.counted} pairs differ in more places than "
+                            f"--max-differences {source.parameters['max_differences']} and were not scored "
+                            f"(status {MISMATCHED}): are they the same loci?")
+        if self.skipped:
+            messages.append("skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items())))
+        return messages
+
+
+def _header(model: LanguageModel, record: dict, embedding: EmbeddingOptions, chosen: list[str]) -> list[str]:
+    distances = embedding.describe()
+    if embedding.rc_average:
+        distances += (" (each embedding is the mean of its forward and reverse-complement strands' vectors, as in "
+                      "embed --rc-average; l2/cosine are distances between these means)")
+    header = provenance_lines(record) + [f"l2/cosine method: {distances}"]
     if "llr" in chosen:
-        header.append(f"llr method: {llr_method(model)}")
+        header.append(f"llr method: {llr_method(model, embedding.rc_average)}")
     header.append("status: ok = scored; otherwise the reason the variant was skipped (scores left empty)")
-    counted, scored, skipped = 0, 0, {}
-    progress = context.progress(total, "variants")
+    return header
+
+
+def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str | Path | None = None,
+                   alt_fasta: str | Path | None = None, pair_by: str = "order", vcf: str | Path | None = None,
+                   reference: str | Path | None = None, window: int | None = None, vcf_out: str | Path | None = None,
+                   scores: str | None = None, embedding: EmbeddingOptions | None = None, rc_average: bool = False,
+                   max_differences: int | None = None, context: RunContext | None = None,
+                   runner: Runner | None = None) -> VariantResult:
+    """rc_average: every score from both strands (the embedding options' own rc_average is replaced by it).
+    max_differences: paired mode only (default 10); a pair differing in more places is not scored."""
+    context = context or RunContext()
+    embedding = replace(embedding or EmbeddingOptions(), rc_average=rc_average)
+    runner = runner or Runner.for_model(model, context.warn)
+    chosen = parse_scores(scores, model)
+    scorer = VariantScorer(model, chosen, embedding, runner)
+    source = _open_input(model, context.warn, ref_fasta=ref_fasta, alt_fasta=alt_fasta, pair_by=pair_by, vcf=vcf,
+                         reference=reference, window=window, vcf_out=vcf_out, max_differences=max_differences)
+    parameters = {"scores": ",".join(chosen), "pooling": embedding.pooling, "layer": embedding.layer,
+                  "rc_average": True if rc_average else None, **source.parameters}
+    header = _header(model, provenance(model.describe(), "variants", parameters), embedding, chosen)
+    tally = _Tally()
+    progress = context.progress(source.total, "variants")
     try:
-        with OutputSet() as outputs:
+        with OutputSet(inputs=[ref_fasta, alt_fasta, vcf, reference]) as outputs:
             handle = outputs.open_text(out_tsv)
-            write_tsv_header(handle, header, columns + chosen + ["status"])
+            write_tsv_header(handle, header, source.columns + chosen + ["status"])
             vcf_handle = outputs.open_text(vcf_out) if vcf_out else None
             if vcf_handle:
-                _write_vcf_header(vcf_handle, vcf_file.header, chosen, header)
-            for chunk in chunked(cases, CHUNK):
-                results = scorer.score(chunk)
-                for case, result in zip(chunk, results):
-                    cells = [case.identity[c] for c in columns] + [result[s] for s in chosen] + [case.status]
+                _write_vcf_header(vcf_handle, source.vcf_file.header, chosen, header)
+            for chunk in chunked(source.cases, CHUNK):
+                for case, result in zip(chunk, scorer.score(chunk)):
+                    cells = [case.identity[c] for c in source.columns] + [result[s] for s in chosen] + [case.status]
                     handle.write("\t".join(format_value(v) for v in cells) + "\n")
                     if vcf_handle:
                         _write_vcf_record(vcf_handle, case, result, chosen)
-                    if case.status == "ok":
-                        scored += 1
-                    else:
-                        reason = case.status.split("(")[0]
-                        skipped[reason] = skipped.get(reason, 0) + 1
-                counted += len(chunk)
+                    tally.add(case)
                 progress.advance(len(chunk))
-            if counted == 0:
-                raise InputError("no variants found in the input")
-            if vcf_mode and scored == 0 and skipped.get("chrom_not_in_reference") == counted:
-                raise InputError(f"none of the VCF's chromosomes are in the reference ({Path(reference).name} has "
-                                 f"{', '.join(list(genome.lengths)[:5])}…); check that both use the same assembly")
+            tally.check(source, reference)
     finally:
         progress.close()
-    if skipped:
-        context.warn("skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items())))
-    method = llr_method(model) if "llr" in chosen else None
-    return VariantResult(counted, scored, skipped, chosen, method, [Path(p) for p in (out_tsv, vcf_out) if p])
+    for message in tally.warnings(source):
+        context.warn(message)
+    method = llr_method(model, rc_average) if "llr" in chosen else None
+    return VariantResult(tally.counted, tally.scored, tally.skipped, chosen, method,
+                         [Path(p) for p in (out_tsv, vcf_out) if p])
 
 
 def _write_vcf_header(handle, header: list[str], chosen: list[str], provenance_header: list[str]) -> None:

@@ -1,0 +1,140 @@
+"""Strand-averaged variant scores and pseudo-log-likelihood indel scores, checked against hand computation.
+
+Every expected value here is computed straight from the Hugging Face model (tokenizer, forward pass,
+log-softmax), not through DNALens' scoring code.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import random_dna
+from dnalens.io.tables import read_table
+from dnalens.sequence import reverse_complement
+from dnalens.variants import score_variants
+
+
+def _ids(model, sequence: str) -> list[int]:
+    return model.tokenizer(sequence)["input_ids"]
+
+
+def _forward(model, ids: list[int], hidden: bool = False):
+    with torch.inference_mode():
+        return model.model(input_ids=torch.tensor([ids]), output_hidden_states=hidden)
+
+
+def _masked_llr(model, ref: str, alt: str, site: int) -> float:
+    """log P(alt base) - log P(ref base) with the site's token masked (one token per base, [CLS] first)."""
+    ids = _ids(model, ref)
+    ids[site + 1] = model.tokenizer.mask_token_id
+    log_probs = torch.log_softmax(_forward(model, ids).logits[0, site + 1], dim=-1)
+    vocab = model.tokenizer.get_vocab()
+    return float(log_probs[vocab[alt[site]]] - log_probs[vocab[ref[site]]])
+
+
+def _mean_last_layer(model, sequence: str) -> np.ndarray:
+    """Last hidden layer, mean over the base tokens ([CLS] and [SEP] left out)."""
+    states = _forward(model, _ids(model, sequence), hidden=True).hidden_states[-1][0]
+    return states[1:-1].double().mean(dim=0).numpy()
+
+
+def _pseudo_log_likelihood(model, sequence: str) -> float:
+    """Brute force: every base masked in turn, one forward pass each, log P of the true base summed."""
+    ids = _ids(model, sequence)
+    total = 0.0
+    for position in range(1, len(ids) - 1):
+        masked = list(ids)
+        masked[position] = model.tokenizer.mask_token_id
+        log_probs = torch.log_softmax(_forward(model, masked).logits[0, position], dim=-1)
+        total += float(log_probs[ids[position]])
+    return total
+
+
+def _causal_log_likelihood(model, sequence: str) -> float:
+    ids = _ids(model, sequence)
+    log_probs = torch.log_softmax(_forward(model, ids).logits[0, :-1].double(), dim=-1)
+    return float(log_probs[torch.arange(len(ids) - 1), torch.tensor(ids[1:])].sum())
+
+
+def _score_pair(model, write_fasta, tmp_path, ref: str, alt: str, **options) -> dict:
+    out = tmp_path / "scores.tsv"
+    score_variants(model, out, ref_fasta=write_fasta({"v": ref}, "r.fa"), alt_fasta=write_fasta({"v": alt}, "a.fa"),
+                   **options)
+    return read_table(out)[1][0]
+
+
+def test_rc_average_masked_snv_is_the_mean_of_both_strands_by_hand(loaded, write_fasta, tmp_path):
+    model = loaded("masked_nucleotide")
+    ref = random_dna(45, seed=31)
+    site = 12  # off-centre, so the reverse strand's site (32) is a different position
+    alt = ref[:site] + ("G" if ref[site] != "G" else "T") + ref[site + 1:]
+    row = _score_pair(model, write_fasta, tmp_path, ref, alt, rc_average=True)
+
+    forward = _masked_llr(model, ref, alt, site)
+    reverse = _masked_llr(model, reverse_complement(ref), reverse_complement(alt), len(ref) - 1 - site)
+    # The tiny random model's llrs are about 1e-3, so the tolerance is far below the gap between the strands.
+    assert abs(forward - reverse) > 1e-4
+    assert float(row["llr"]) == pytest.approx((forward + reverse) / 2, abs=2e-6)
+
+    # l2/cosine: distances between strand-averaged embeddings, as embed --rc-average defines an embedding.
+    wt = (_mean_last_layer(model, ref) + _mean_last_layer(model, reverse_complement(ref))) / 2
+    mutant = (_mean_last_layer(model, alt) + _mean_last_layer(model, reverse_complement(alt))) / 2
+    assert float(row["l2"]) == pytest.approx(np.linalg.norm(wt - mutant), rel=1e-4)
+    cosine = 1 - wt @ mutant / (np.linalg.norm(wt) * np.linalg.norm(mutant))
+    assert float(row["cosine"]) == pytest.approx(cosine, rel=1e-3, abs=1e-7)
+
+    plain = _score_pair(model, write_fasta, tmp_path, ref, alt)
+    assert float(plain["llr"]) == pytest.approx(forward, abs=2e-6)  # without the option: forward strand only
+
+
+def test_rc_average_is_recorded_in_the_output(loaded, write_fasta, tmp_path):
+    model = loaded("masked_nucleotide")
+    ref = random_dna(30, seed=32)
+    alt = ref[:10] + ("A" if ref[10] != "A" else "C") + ref[11:]
+    out = tmp_path / "s.tsv"
+    result = score_variants(model, out, ref_fasta=write_fasta({"v": ref}, "r.fa"),
+                            alt_fasta=write_fasta({"v": alt}, "a.fa"), rc_average=True)
+    text = out.read_text()
+    assert '"rc_average": true' in text
+    assert "averaged over both strands" in result.llr_method and "averaged over both strands" in text
+    assert "mean of its forward and reverse-complement strands' vectors" in text
+    score_variants(model, out, ref_fasta=write_fasta({"v": ref}, "r.fa"), alt_fasta=write_fasta({"v": alt}, "a.fa"))
+    assert "rc_average" not in out.read_text() and "forward strand only" in out.read_text()
+
+
+def test_rc_average_causal_llr_is_the_mean_of_both_strands_by_hand(loaded, write_fasta, tmp_path):
+    model = loaded("causal_moe")
+    ref = random_dna(60, seed=33)
+    alt = ref[:25] + ref[28:]  # a 3-bp deletion
+    row = _score_pair(model, write_fasta, tmp_path, ref, alt, rc_average=True, scores="llr")
+    forward = _causal_log_likelihood(model, alt) - _causal_log_likelihood(model, ref)
+    reverse = (_causal_log_likelihood(model, reverse_complement(alt))
+               - _causal_log_likelihood(model, reverse_complement(ref)))
+    assert float(row["llr"]) == pytest.approx((forward + reverse) / 2, abs=1e-3)
+
+
+@pytest.mark.parametrize("change", ["deletion", "insertion", "mnv"])
+def test_masked_indel_llr_equals_brute_force_pseudo_likelihoods(loaded, write_fasta, tmp_path, change):
+    model = loaded("masked_nucleotide")
+    ref = random_dna(40, seed=34)
+    alt = {"deletion": ref[:18] + ref[21:], "insertion": ref[:18] + "GATTA" + ref[18:],
+           "mnv": ref[:18] + "".join("A" if b != "A" else "C" for b in ref[18:20]) + ref[20:]}[change]
+    row = _score_pair(model, write_fasta, tmp_path, ref, alt, scores="llr")
+    expected = _pseudo_log_likelihood(model, alt) - _pseudo_log_likelihood(model, ref)
+    assert row["status"] == "ok"
+    assert float(row["llr"]) == pytest.approx(expected, abs=1e-4)
+
+    both = _score_pair(model, write_fasta, tmp_path, ref, alt, scores="llr", rc_average=True)
+    reverse = (_pseudo_log_likelihood(model, reverse_complement(alt))
+               - _pseudo_log_likelihood(model, reverse_complement(ref)))
+    assert float(both["llr"]) == pytest.approx((expected + reverse) / 2, abs=1e-4)
+
+
+def test_masked_kmer_models_leave_indels_empty_and_say_so(loaded, write_fasta, tmp_path):
+    model = loaded("masked_kmer")
+    ref = random_dna(36, seed=35)
+    out = tmp_path / "s.tsv"
+    result = score_variants(model, out, ref_fasta=write_fasta({"v": ref}, "r.fa"),
+                            alt_fasta=write_fasta({"v": ref[:10] + ref[12:]}, "a.fa"), scores="llr")
+    assert read_table(out)[1][0]["llr"] == ""
+    assert "not defined for k-mer tokens" in result.llr_method
