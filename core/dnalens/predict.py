@@ -13,12 +13,17 @@ from .io.counting import count_fasta_records
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .model import LanguageModel
+from .positions import Positions, parse_positions
 from .provenance import provenance, provenance_lines
 from .runner import Runner, chunked
 from .scoring import BASES, Scorer
 
 COLUMNS = ["id", "position", "ref", "A", "C", "G", "T", "method"]
 MAX_PLOTTED = 24
+# Positions scored and written together: memory stays flat however long the sequence or range.
+SITES_PER_BATCH = 1024
+
+__all__ = ["COLUMNS", "PredictResult", "context_window", "parse_positions", "predict_fasta"]
 
 
 @dataclass
@@ -29,25 +34,6 @@ class PredictResult:
     figures: dict = field(default_factory=dict)
 
 
-def parse_positions(text: str) -> list[int]:
-    """'5,17,101' or ranges '10-20' → sorted 1-based positions."""
-    positions: set[int] = set()
-    for part in str(text).replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                start, end = (int(x) for x in part.split("-", 1))
-                positions.update(range(start, end + 1))
-            else:
-                positions.add(int(part))
-        except ValueError:
-            raise InputError(f"--positions '{text}': expected numbers like 5,17,101 or a range 10-20") from None
-    if not positions or min(positions) < 1:
-        raise InputError(f"--positions '{text}': positions are 1-based and must be 1 or more")
-    return sorted(positions)
-
-
 def context_window(sequence: str, site: int, width: int) -> tuple[str, int]:
     """A window of at most `width` bases around `site` (shifted inwards at the ends) and the site within it."""
     if len(sequence) <= width:
@@ -56,48 +42,63 @@ def context_window(sequence: str, site: int, width: int) -> tuple[str, int]:
     return sequence[start : start + width], site - start
 
 
+@dataclass(frozen=True)
+class _Site:
+    id: str
+    position: int  # 1-based
+    ref: str
+    window: str
+    site: int  # 0-based, within the window
+    closes_record: bool  # the last wanted position of its record
+
+
+def _sites(records, positions: Positions | None, max_bp: int, windowed: list[str]):
+    """Every wanted position of every record, lazily, each with the window the model sees."""
+    for rec in records:
+        length = len(rec.sequence)
+        if positions is not None and positions.last > length:
+            raise InputError(f"record '{rec.id}': position {positions.last} is beyond its length ({length} bp)")
+        if length > max_bp:
+            windowed.append(rec.id)
+        wanted = positions if positions is not None else range(1, length + 1)
+        last = positions.last if positions is not None else length
+        for position in wanted:
+            window, site = context_window(rec.sequence, position - 1, max_bp)
+            yield _Site(rec.id, position, rec.sequence[position - 1], window, site, position == last)
+
+
 def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
-                  positions: list[int] | None = None, plot: str | Path | None = None,
+                  positions: Positions | None = None, plot: str | Path | None = None,
                   context: RunContext | None = None, runner: Runner | None = None) -> PredictResult:
     """`positions` None means every position."""
     context = context or RunContext()
     runner = runner or Runner.for_model(model, context.warn)
     scorer = Scorer(model, runner)
-    parameters = {"positions": "all" if positions is None else ",".join(map(str, positions)),
-                  "input": Path(fasta).name}
+    parameters = {"positions": "all" if positions is None else positions.describe(), "input": Path(fasta).name}
     record = provenance(model.describe(), "predict", parameters)
     plotted: list[dict] = []
     figures: dict = {}
-    rows = windowed = 0
+    rows = 0
+    windowed: list[str] = []
     progress = context.progress(count_fasta_records(fasta), "predict")
     try:
         with OutputSet(inputs=[fasta]) as outputs:
             handle = outputs.open_text(out_tsv)
             write_tsv_header(handle, provenance_lines(record) + [f"method: {scorer.method}"], COLUMNS)
-            for chunk in chunked(read_fasta(fasta), 64):
-                requests, owners = [], []
-                for rec in chunk:
-                    wanted = positions or range(1, len(rec.sequence) + 1)
-                    beyond = [p for p in wanted if p > len(rec.sequence)]
-                    if beyond:
-                        raise InputError(f"record '{rec.id}': position {beyond[0]} is beyond its length "
-                                         f"({len(rec.sequence)} bp)")
-                    if len(rec.sequence) > model.max_bp:
-                        windowed += 1
-                    for position in wanted:
-                        requests.append(context_window(rec.sequence, position - 1, model.max_bp))
-                        owners.append((rec.id, position, rec.sequence[position - 1]))
-                for (rec_id, position, ref), log_probs in zip(owners, scorer.site_log_probs(requests)):
-                    probabilities = {base: float(p) for base, p in zip(BASES, np.exp(log_probs))}
-                    row = {"id": rec_id, "position": position, "ref": ref, **probabilities, "method": scorer.method}
+            for batch in chunked(_sites(read_fasta(fasta), positions, model.max_bp, windowed), SITES_PER_BATCH):
+                log_probs = scorer.site_log_probs([(site.window, site.site) for site in batch])
+                for site, site_log_probs in zip(batch, log_probs):
+                    probabilities = {base: float(p) for base, p in zip(BASES, np.exp(site_log_probs))}
+                    row = {"id": site.id, "position": site.position, "ref": site.ref, **probabilities,
+                           "method": scorer.method}
                     handle.write("\t".join(format_value(row[c]) for c in COLUMNS) + "\n")
                     rows += 1
                     if plot and len(plotted) < MAX_PLOTTED:
                         plotted.append(row)
-                progress.advance(len(chunk))
+                progress.advance(sum(site.closes_record for site in batch))
             if windowed:
-                context.warn(f"{windowed} sequence(s) are longer than the model's {model.max_bp} bp: each position "
-                             "was scored in a window of that size centred on it")
+                context.warn(f"{len(windowed)} sequence(s) are longer than the model's {model.max_bp} bp: each "
+                             "position was scored in a window of that size centred on it")
             if plot:
                 from .plots import nucleotide_bars, save_figure
 
@@ -106,4 +107,3 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
     finally:
         progress.close()
     return PredictResult(rows, scorer.method, [Path(p) for p in (out_tsv, plot) if p], figures)
-
