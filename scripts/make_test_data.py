@@ -120,10 +120,15 @@ def main() -> None:
     rng = random.Random(2026)
 
     exon_sites, intron_sites = exon_and_intron_sites("chr20", seed=1, count=30, length=201)
+    mutants = {}
     for group, sites in (("exon", exon_sites), ("intron", intron_sites)):
         refs, alts = snv_pairs(codes, sites, rng, group)
         write_fasta(OUT / f"{group}_ref.fa", refs[:25])
         write_fasta(OUT / f"{group}_alt.fa", alts[:25])
+        mutants[group] = alts[:25]
+    # Exon mutants with records 5 and 20 from the intron file: two pairs that do not correspond (a warning).
+    write_fasta(OUT / "exon_alt_two_unrelated.fa",
+                [mutants["intron" if number in (5, 20) else "exon"][number - 1] for number in range(1, 26)])
 
     # Sequences of mixed lengths, one soft-masked (lower case) and one with an N run.
     sequences, labels = [], []
