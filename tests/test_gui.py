@@ -86,6 +86,22 @@ def test_variant_page_matches_the_cli(qtbot, window):
         assert page.table.cell(row, "l2") == expected[row]["l2"]
 
 
+def test_variant_page_averages_both_strands_like_the_cli(qtbot, window, tmp_path, run_cli):
+    page = window.pages[2]
+    page.ref_fasta.setText(str(TEST_DATA / "exon_ref.fa"))
+    page.alt_fasta.setText(str(TEST_DATA / "exon_alt.fa"))
+    page.rc.setChecked(True)
+    run_page(qtbot, window, 2)
+    cli_out = tmp_path / "cli.tsv"
+    assert run_cli("variants", "--model", TINY_MODEL, "--ref-fasta", TEST_DATA / "exon_ref.fa", "--alt-fasta",
+                   TEST_DATA / "exon_alt.fa", "--rc-average", "-o", cli_out).code == 0
+    _, expected = read_table(cli_out)
+    _, forward_only = read_table(TEST_DATA / "exon_scores.tsv")
+    for row in (0, 24):
+        assert page.table.cell(row, "llr") == expected[row]["llr"] != forward_only[row]["llr"]
+        assert page.table.cell(row, "l2") == expected[row]["l2"]
+
+
 def test_compare_page_gives_scipy_statistics(qtbot, window):
     page = window.pages[3]
     page.first.setText(str(TEST_DATA / "exon_scores.tsv"))

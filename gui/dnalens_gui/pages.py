@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from dnalens.context import RunContext
 from dnalens.errors import InputError
 from dnalens.model import LanguageModel
+from dnalens.variant_cases import DEFAULT_MAX_DIFFERENCES
 
 from .widgets import FileField, PlotPanel, ResultTable
 
@@ -199,6 +200,12 @@ class VariantsPage(OperationPage):
         pairs_form.addRow("Reference", self.ref_fasta)
         pairs_form.addRow("Mutant", self.alt_fasta)
         pairs_form.addRow("Pair by", self.pair_by)
+        self.max_differences = QSpinBox()
+        self.max_differences.setRange(1, 1_000_000)
+        self.max_differences.setValue(DEFAULT_MAX_DIFFERENCES)
+        self.max_differences.setToolTip("A pair differing in more places is not a variant of its reference: it is "
+                                        "not scored, and the run stops when most pairs are like that")
+        pairs_form.addRow("Max. differences", self.max_differences)
         self.vcf = FileField("variants (.vcf or .vcf.gz)", "VCF (*.vcf *.vcf.gz);;All files (*)")
         self.reference = FileField("reference genome FASTA", FASTA)
         self.window = QSpinBox()
@@ -216,19 +223,25 @@ class VariantsPage(OperationPage):
         self.form.addRow(self.stack)
         self.form.addRow("Pooling", self.pooling)
         self.form.addRow("Layer", self.layer)
+        self.rc = QCheckBox("Average both strands")
+        self.rc.setToolTip("Every score also from the reverse-complement windows (alleles complemented), then "
+                           "averaged; takes twice as long")
+        self.form.addRow("", self.rc)
 
     def job(self, model, results):
         from dnalens.embedding import EmbeddingOptions
         from dnalens.variants import score_variants
 
         embedding = EmbeddingOptions(pooling=self.pooling.currentText(), layer=self.layer.text().strip())
+        rc_average = self.rc.isChecked()
         if self.mode.currentIndex() == 0:
             ref = _require(self.ref_fasta.text(), "the reference FASTA")
             alt = _require(self.alt_fasta.text(), "the mutant FASTA")
             out = results / f"{Path(ref).name.split('.')[0]}_variant_effects.tsv"
-            pair_by = self.pair_by.currentText()
+            pair_by, max_differences = self.pair_by.currentText(), self.max_differences.value()
             return lambda context: score_variants(model, out, ref_fasta=ref, alt_fasta=alt, pair_by=pair_by,
-                                                  embedding=embedding, context=context)
+                                                  embedding=embedding, rc_average=rc_average,
+                                                  max_differences=max_differences, context=context)
         vcf = _require(self.vcf.text(), "the VCF file")
         genome = _require(self.reference.text(), "the reference genome")
         stem = Path(vcf).name.split(".")[0]
@@ -236,7 +249,7 @@ class VariantsPage(OperationPage):
         return lambda context: score_variants(model, results / f"{stem}_variant_effects.tsv", vcf=vcf,
                                               reference=genome, window=window,
                                               vcf_out=results / f"{stem}_annotated.vcf", embedding=embedding,
-                                              context=context)
+                                              rc_average=rc_average, context=context)
 
 
 class ComparePage(OperationPage):
