@@ -25,7 +25,7 @@ from .errors import DNALensError, InputError
 from .io.counting import count_fasta_records, count_lines_starting
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .io.reference import Reference
-from .io.vcf import VcfFile, read_vcf
+from .io.vcf import AnnotatedVcfWriter, VcfFile, read_vcf
 from .model import BASE, CAUSAL, LanguageModel
 from .model.tokens import BPE, NUCLEOTIDE
 from .provenance import provenance, provenance_lines
@@ -350,48 +350,29 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
         with OutputSet(inputs=[ref_fasta, alt_fasta, vcf, reference]) as outputs:
             handle = outputs.open_text(out_tsv)
             write_tsv_header(handle, header, source.columns + chosen + ["status"])
-            vcf_handle = outputs.open_text(vcf_out) if vcf_out else None
-            if vcf_handle:
-                _write_vcf_header(vcf_handle, source.vcf_file.header, chosen, header)
+            vcf_writer = _vcf_writer(outputs, vcf_out, source.vcf_file, chosen, header, context) if vcf_out else None
             for chunk in chunked(source.cases, CHUNK):
                 for case, result in zip(chunk, scorer.score(chunk)):
                     cells = [case.identity[c] for c in source.columns] + [result[s] for s in chosen] + [case.status]
                     handle.write("\t".join(format_value(v) for v in cells) + "\n")
-                    if vcf_handle:
-                        _write_vcf_record(vcf_handle, case, result, chosen)
+                    if vcf_writer:
+                        vcf_writer.write(case.variant, {**{INFO_FIELDS[s][0]: result.get(s) for s in chosen},
+                                                        "DNALENS_STATUS": case.status})
                     tally.add(case)
                 progress.advance(len(chunk))
             tally.check(source, reference)
+            written = [Path(out_tsv)] + (vcf_writer.finish() if vcf_writer else [])
     finally:
         progress.close()
     for message in tally.warnings(source):
         context.warn(message)
     method = llr_method(model, rc_average) if "llr" in chosen else None
-    return VariantResult(tally.counted, tally.scored, tally.skipped, chosen, method,
-                         [Path(p) for p in (out_tsv, vcf_out) if p])
+    return VariantResult(tally.counted, tally.scored, tally.skipped, chosen, method, written)
 
 
-def _write_vcf_header(handle, header: list[str], chosen: list[str], provenance_header: list[str]) -> None:
-    for line in header[:-1]:
-        handle.write(line + "\n")
-    for score in chosen:
-        info_id, description = INFO_FIELDS[score]
-        handle.write(f'##INFO=<ID={info_id},Number=1,Type=Float,Description="{description}">\n')
-    handle.write('##INFO=<ID=DNALENS_STATUS,Number=1,Type=String,Description="ok, or why the variant was not '
-                 'scored">\n')
-    for line in provenance_header:
-        handle.write(f"##dnalens_provenance={line}\n")
-    handle.write("\t".join(header[-1].split("\t")[:8]) + "\n")
-
-
-def _write_vcf_record(handle, case: VariantCase, result: dict, chosen: list[str]) -> None:
-    """One line per ALT allele (multi-allelic sites are split); sample columns are dropped for that reason."""
-    fields = list(case.variant.fields[:8]) + ["."] * (8 - len(case.variant.fields[:8]))
-    fields[4] = case.variant.alt
-    info = [] if fields[7] in ("", ".") else [fields[7]]
-    for score in chosen:
-        if result.get(score) is not None:
-            info.append(f"{INFO_FIELDS[score][0]}={result[score]:.6g}")
-    info.append(f"DNALENS_STATUS={case.status.replace(';', ',').replace('=', ':').replace(' ', '_')}")
-    fields[7] = ";".join(info)
-    handle.write("\t".join(fields) + "\n")
+def _vcf_writer(outputs: OutputSet, vcf_out, vcf_file: VcfFile, chosen: list[str], header: list[str],
+                context: RunContext) -> AnnotatedVcfWriter:
+    """The annotated VCF (BGZF with a tabix index for .gz): the input's records with DNALENS_* INFO fields."""
+    info = [(INFO_FIELDS[score][0], "Float", INFO_FIELDS[score][1]) for score in chosen]
+    info.append(("DNALENS_STATUS", "String", "ok, or why the variant was not scored"))
+    return AnnotatedVcfWriter(outputs, vcf_out, vcf_file.header, info, header, context.warn)
