@@ -18,6 +18,22 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+def _at_least(minimum: int, maximum: int | None = None):
+    """An argparse type: a whole number in [minimum, maximum], refused with one line otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise argparse.ArgumentTypeError(f"{value}: must be {bound}")
+        return value
+
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not the usage block, like every other error
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
@@ -31,8 +47,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, fp32 on CPU), float32, "
                                                        "bfloat16 or float16; bfloat16 on a CPU with AVX512-BF16 or "
                                                        "AMX is about 2x faster, with slightly different numbers")
-    group.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
-    group.add_argument("--batch-tokens", type=int, default=0,
+    group.add_argument("--threads", type=_at_least(1), help="CPU threads for torch (default: torch's choice)")
+    group.add_argument("--batch-tokens", type=_at_least(0), default=0,
                        help="tokens per forward pass (default: 4096 on CPU, 262144 on CUDA)")
     group.add_argument("--trust-remote-code", action="store_true",
                        help="allow a model's own Python code to run (only for sources you trust)")
@@ -63,8 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("input", help="FASTA file (.gz allowed)")
     embed.add_argument("-o", "--output", required=True, help="TSV: id, e0 … e{d-1}")
     _add_embedding_options(embed)
-    embed.add_argument("--window", type=int, help="bases per window for long sequences (default: model limit)")
-    embed.add_argument("--stride", type=int, help="bases between window starts (default: the window)")
+    embed.add_argument("--window", type=_at_least(1), help="bases per window for long sequences (default: model limit)")
+    embed.add_argument("--stride", type=_at_least(1), help="bases between window starts (default: the window)")
     embed.add_argument("--rc-average", action="store_true", help="average with the reverse-complement strand")
     embed.add_argument("--npz", help="also write ids and the embedding matrix as NumPy .npz")
     embed.add_argument("--heatmap", help="heatmap of the embeddings (PNG, SVG or PDF)")
@@ -90,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="pair records by their order in the files or by identical ids (default: order)")
     variants.add_argument("--vcf", help="VCF file (.gz allowed), VCF mode")
     variants.add_argument("--reference", help="reference genome FASTA for --vcf (.gz, bgzip with .fai)")
-    variants.add_argument("--window", type=int,
+    variants.add_argument("--window", type=_at_least(1),
                           help="window in bp centred on each VCF variant (default: 201, or the model's limit)")
     variants.add_argument("-o", "--output", required=True, help="TSV of scores, one row per variant allele")
     variants.add_argument("--vcf-out", help="annotated VCF with DNALENS_* INFO fields (VCF mode)")
@@ -135,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
         train.add_argument("--labels", help="id<TAB>label table, when the input is FASTA")
         train.add_argument("--estimator", "--classifier" if task == "classify" else "--regressor", choices=choices,
                            default=choices[0], dest="estimator")
-        train.add_argument("--cv", type=int, default=5, help="cross-validation folds (default: 5)")
-        train.add_argument("--seed", type=int, default=0)
+        train.add_argument("--cv", type=_at_least(2), default=5, help="cross-validation folds (default: 5)")
+        train.add_argument("--seed", type=_at_least(0, 2**32 - 1), default=0)
         train.add_argument("--report", help="TSV of the cross-validated metrics with 95 %% intervals")
         train.add_argument("--plot", help="ROC and confusion matrix, or predicted vs observed (PNG, SVG or PDF)")
         _add_embedding_options(train)
@@ -345,7 +361,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dnalens: interrupted; no output was written", file=sys.stderr)
         return 130
-    except (OSError, MemoryError) as error:
+    except MemoryError:
+        if args.debug:
+            raise
+        print("dnalens: error: out of memory; try a smaller input, fewer positions, --batch-tokens or a smaller "
+              "--window", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as error:
         if args.debug:
             raise
         print(f"dnalens: error: {error}", file=sys.stderr)

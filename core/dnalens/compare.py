@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 from .context import RunContext
 from .errors import InputError
 from .io.outputs import OutputSet, format_value, write_tsv_header
-from .io.tables import read_table
+from .io.tables import parse_number, read_table
 from .provenance import provenance, provenance_lines
 from .stats import GroupSummary, TestResult, compare_groups, compare_paired, summarise
 
@@ -37,6 +36,10 @@ def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str
     """
     groups: dict[str, list[tuple[str, float]]] = {}
     dropped = 0
+    names = [group_names[i] if group_names and i < len(group_names) else Path(t).stem for i, t in enumerate(tables)]
+    if len(tables) > 1 and len(set(names)) < len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise InputError(f"two input tables would both be group '{twice}' and merge; give distinct --group-names")
     for index, table in enumerate(tables):
         columns, rows = read_table(table)
         for needed in [value] + ([paired_by] if paired_by else []):
@@ -45,14 +48,11 @@ def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str
         use_column = group in columns
         if not use_column and len(tables) == 1:
             raise InputError(f"{table}: no column '{group}' (columns: {', '.join(columns)})")
-        fallback = (group_names[index] if group_names and index < len(group_names) else Path(table).stem)
+        fallback = names[index]
         for number, row in enumerate(rows):
             try:
-                number_value = float(row[value])
+                number_value = parse_number(row[value])
             except ValueError:
-                dropped += 1
-                continue
-            if not math.isfinite(number_value):
                 dropped += 1
                 continue
             name = row[group] if use_column else fallback

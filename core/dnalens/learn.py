@@ -22,7 +22,7 @@ from .errors import InputError
 from .estimators import CLASSIFIERS, REGRESSORS
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
-from .io.tables import read_labels, read_table
+from .io.tables import parse_number, read_labels, read_table
 from .learner_payload import dump_estimator, load_estimator
 from .model import LanguageModel
 from .provenance import provenance, provenance_lines
@@ -208,22 +208,19 @@ class TrainResult:
 
 def _targets(raw: list[str], task: str, source: str) -> np.ndarray:
     if task == "classification":
+        empty = sum(not label.strip() for label in raw)
+        if empty:
+            raise InputError(f"{source}: {empty} example(s) have an empty label; label every example")
         if len(set(raw)) < 2:
             raise InputError(f"{source}: classification needs at least two different labels")
         return np.array(raw)
-    try:
-        return np.array([float(value) for value in raw])
-    except ValueError:
-        bad = next(value for value in raw if not _is_number(value))
-        raise InputError(f"{source}: regression needs numeric targets; found '{bad}'") from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+    values = []
+    for value in raw:
+        try:
+            values.append(parse_number(value))
+        except ValueError:
+            raise InputError(f"{source}: regression needs finite numeric targets; found '{value}'") from None
+    return np.array(values)
 
 
 def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: str, kind: str, cv: int = 5,

@@ -9,7 +9,7 @@ NUCLEOTIDES = "ACGT"
 IUPAC_AMBIGUOUS = set("NRYSWKMBDHV")
 ACCEPTED = set(NUCLEOTIDES) | IUPAC_AMBIGUOUS
 _COMPLEMENT = str.maketrans("ACGTNRYSWKMBDHV", "TGCANYRSWMKVHDB")
-_AMBIGUOUS_TO_N = str.maketrans({code: "N" for code in IUPAC_AMBIGUOUS - {"N"}})
+IUPAC_TO_N = str.maketrans({code: "N" for code in IUPAC_AMBIGUOUS - {"N"}})
 
 
 def normalise(sequence: str, record: str) -> str:
@@ -28,7 +28,7 @@ def normalise(sequence: str, record: str) -> str:
         raise InputError(
             f"record '{record}': letter(s) '{letters}' at position {position} are not DNA (A, C, G, T or IUPAC){hint}"
         )
-    return upper.translate(_AMBIGUOUS_TO_N)
+    return upper.translate(IUPAC_TO_N)
 
 
 def reverse_complement(sequence: str) -> str:

@@ -70,6 +70,14 @@ FILES: dict[str, str | bytes] = {
     "table_empty.tsv": "",
     "table_one_group.tsv": "group\tllr\nexon\t0.1\nexon\t0.2\nexon\t0.3\n",
     "table_no_numbers.tsv": "group\tllr\nexon\tNA\nintron\tNA\n",
+    # Second security/reliability round (issue 21)
+    "labels_empty_label.tsv": LABELLED_HEADER + f"{GOOD}\ta\n{GOOD}\tb\n" * 5 + f"{GOOD}\t \n",
+    "targets_underscore.tsv": LABELLED_HEADER + f"{GOOD}\t1_000\n" + f"{GOOD}\t2.5\n" * 9,
+    "targets_not_finite.tsv": LABELLED_HEADER + f"{GOOD}\tinf\n" + f"{GOOD}\t2.5\n" * 9,
+    "table_duplicate_columns.tsv": "group\tllr\tllr\nexon\t0.1\t9\nintron\t0.2\t9\n",
+    "labels_twice.tsv": "a\tx\nb\ty\na\ty\n",
+    "bom.fa": "\ufeff>bom_record\n" + GOOD + "\n",
+    "tab_in_id.fa": f">left\tright side\n{GOOD}\n",
 }
 GZIPPED = {
     "truncated.fa.gz": f">t\n{GOOD * 2000}\n",

@@ -19,18 +19,28 @@ class SequenceRecord:
     description: str = ""
 
 
-def open_text(path: str | Path):
-    """Open a possibly gzip-compressed text file; the content, not the name, decides."""
+def require_regular_file(path: str | Path) -> Path:
+    """The path, if it is a readable regular file; a one-line error otherwise."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, not a file")
+    if not path.is_file():  # opening a FIFO would wait for ever, and a pipe cannot be read twice
+        raise InputError(f"{path}: is not a regular file (a pipe, FIFO or device); DNALens reads its inputs "
+                         "more than once: save it to a file first")
+    return path
+
+
+def open_text(path: str | Path):
+    """Open a possibly gzip-compressed text file; the content, not the name, decides."""
+    path = require_regular_file(path)
     with open(path, "rb") as probe:
         magic = probe.read(2)
+    # utf-8-sig: a byte-order mark (Windows editors) is not part of the first line.
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline=None)
-    return open(path, encoding="utf-8", errors="replace", newline=None)
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="replace", newline=None)
+    return open(path, encoding="utf-8-sig", errors="replace", newline=None)
 
 
 def text_lines(path: str | Path) -> Iterator[str]:
@@ -73,7 +83,9 @@ def read_fasta(path: str | Path, *, unique_ids: bool = True) -> Iterator[Sequenc
             header = line[1:].strip()
             if not header:
                 raise InputError(f"{path}: line {line_number}: header without an id")
-            record_id, _, description = header.partition(" ")
+            # Any whitespace ends the id: a tab in a header must not become a column of the output.
+            record_id, *rest = header.split(None, 1)
+            description = rest[0] if rest else ""
             if unique_ids:
                 if record_id in seen:
                     raise InputError(f"{path}: duplicate record id '{record_id}' (line {line_number})")

@@ -7,7 +7,8 @@ import warnings
 from pathlib import Path
 
 from ..errors import InputError
-from .fasta import read_fasta
+from ..sequence import IUPAC_TO_N
+from .fasta import read_fasta, require_regular_file
 from .fasta_index import IndexMismatch, check_fai, owned_by_me, private_cache_dir
 
 
@@ -51,7 +52,7 @@ class Reference:
     """
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
+        self.path = require_regular_file(path)
         self._indexed = None
         self._in_memory: dict[str, str] | None = None
         # Never write next to the user's genome: use its .fai if it has one, else index into a private cache.
@@ -86,8 +87,8 @@ class Reference:
 
     def fetch(self, chrom: str, start: int, end: int) -> str:
         """Sequence of `chrom` (a resolved name) in 0-based half-open [start, end), upper-case."""
-        if self._indexed is not None:
-            return str(self._indexed[chrom][start:end]).upper()
+        if self._indexed is not None:  # IUPAC codes become N, as in FASTA input
+            return str(self._indexed[chrom][start:end]).upper().translate(IUPAC_TO_N)
         return self._in_memory[chrom][start:end]
 
     def close(self) -> None:

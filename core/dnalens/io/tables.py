@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 from ..errors import InputError
 from .fasta import text_lines
+
+# A decimal number as people write it in a table: no '1_000' (Python's float accepts it), no words.
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_number(text: str) -> float:
+    """A finite number from a table cell, or ValueError."""
+    text = text.strip()
+    if not _NUMBER.match(text):
+        raise ValueError(f"not a number: {text!r}")
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
 
 
 def read_table(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -18,6 +34,9 @@ def read_table(path: str | Path) -> tuple[list[str], list[dict[str, str]]]:
             continue
         cells = line.split("\t")
         if columns is None:
+            repeated = sorted({c for c in cells if cells.count(c) > 1})
+            if repeated:
+                raise InputError(f"{path}: the header names column '{repeated[0]}' more than once")
             columns = cells
             continue
         if len(cells) != len(columns):
@@ -37,7 +56,12 @@ def read_labels(path: str | Path) -> dict[str, str]:
         cells = line.rstrip("\r\n").split("\t")
         if len(cells) < 2:
             raise InputError(f"{path}: line {line_number}: expected 'id<TAB>label'")
-        labels[cells[0]] = cells[1]
+        key, label = cells[0].strip(), cells[1].strip()
+        if not label:
+            raise InputError(f"{path}: line {line_number}: '{key}' has an empty label")
+        if labels.get(key, label) != label:
+            raise InputError(f"{path}: line {line_number}: '{key}' is labelled twice ('{labels[key]}', '{label}')")
+        labels[key] = label
     if not labels:
         raise InputError(f"{path}: no labels found")
     return labels

@@ -1,0 +1,68 @@
+"""Arguments out of range, pipes and FIFOs, IUPAC codes in a reference: clear errors or the right answer."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import TEST_DATA
+from dnalens.io.reference import Reference
+
+TINY = str(TEST_DATA / "tiny-model")
+SEQUENCES = str(TEST_DATA / "sequences.fa")
+LABELLED = str(TEST_DATA / "prom_core_subset.tsv")
+
+
+@pytest.mark.parametrize("arguments", [
+    ["embed", SEQUENCES, "--threads", "-2"],
+    ["embed", SEQUENCES, "--window", "0"],
+    ["embed", SEQUENCES, "--window", "-5"],
+    ["embed", SEQUENCES, "--stride", "0"],
+    ["embed", SEQUENCES, "--batch-tokens", "-1"],
+    ["variants", "--vcf", str(TEST_DATA / "variants.vcf"), "--reference", str(TEST_DATA / "chr20_excerpt.fa"),
+     "--window", "0"],
+    ["classify", "train", LABELLED, "--cv", "1"],
+    ["classify", "train", LABELLED, "--cv", "0"],
+    ["classify", "train", LABELLED, "--seed", "-1"],
+    ["classify", "train", LABELLED, "--seed", str(2**32)],
+])
+def test_out_of_range_numbers_are_usage_errors_naming_the_option(run_cli, tmp_path, arguments):
+    with pytest.raises(SystemExit) as stop:
+        run_cli(*arguments, "-o", tmp_path / "out", "--model", TINY)
+    assert stop.value.code == 2 and not list(tmp_path.iterdir())
+
+
+def test_the_window_error_names_the_window(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "dnalens.cli", "embed", SEQUENCES, "-o", str(tmp_path / "o"),
+                             "--window", "-5"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "--window" in result.stderr and "--stride" not in result.stderr
+
+
+def test_a_fifo_input_is_refused_at_once_instead_of_hanging(tmp_path):
+    fifo = tmp_path / "input.fa"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "dnalens.cli", "embed", str(fifo), "-o", str(tmp_path / "o.tsv"),
+                             "--model", TINY], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "not a regular file" in result.stderr and "Traceback" not in result.stderr
+    assert time.monotonic() - started < 120 and not (tmp_path / "o.tsv").exists()
+
+
+def test_iupac_codes_in_a_reference_reach_the_model_as_n(tmp_path, monkeypatch):
+    monkeypatch.setenv("DNALENS_CACHE", str(tmp_path / "cache"))
+    genome = tmp_path / "genome.fa"
+    genome.write_text(">c\nACGTRYKMSWBDHVNacgtr\n")
+    reference = Reference(genome)
+    assert reference.fetch("c", 0, 20) == "ACGTNNNNNNNNNNNACGTN"
+    reference.close()
+
+
+def test_a_tab_in_a_header_never_adds_a_column(run_cli, tmp_path):
+    fasta = tmp_path / "tab.fa"
+    fasta.write_text(">left\tright\nACGTACGTACGTAAGGCT\n>plain\nACGTACGTACGTAAGGCA\n")
+    out = tmp_path / "tokens.tsv"
+    assert run_cli("predict", fasta, "--positions", "3", "-o", out, "--model", TINY, "--quiet").code == 0
+    rows = [line.split("\t") for line in out.read_text().splitlines() if not line.startswith("#")]
+    assert {len(row) for row in rows} == {len(rows[0])} and rows[1][0] == "left"
