@@ -138,3 +138,28 @@ def test_masked_kmer_models_leave_indels_empty_and_say_so(loaded, write_fasta, t
                             alt_fasta=write_fasta({"v": ref[:10] + ref[12:]}, "a.fa"), scores="llr")
     assert read_table(out)[1][0]["llr"] == ""
     assert "not defined for k-mer tokens" in result.llr_method
+
+
+def test_indel_pseudo_likelihoods_in_bounded_groups_give_the_same_scores(loaded, write_fasta, tmp_path, monkeypatch):
+    import dnalens.variants as variants
+
+    model = loaded("masked_nucleotide")
+    refs = {f"v{i}": random_dna(40 + i, seed=60 + i) for i in range(4)}
+    alts = {key: ref[:15] + ref[15 + 1 + i % 2:] for i, (key, ref) in enumerate(refs.items())}  # 1-2 bp deletions
+    files = {"ref_fasta": write_fasta(refs, "r.fa"), "alt_fasta": write_fasta(alts, "a.fa"), "scores": "llr"}
+    whole, grouped = tmp_path / "whole.tsv", tmp_path / "grouped.tsv"
+    score_variants(model, whole, **files)
+    groups = []
+    original = variants._bounded_groups
+
+    def recorded(windows, budget):
+        made = list(original(windows, budget))
+        groups.extend(made)
+        return made
+
+    monkeypatch.setattr(variants, "PLL_TOKENS", 45 * 45)  # every window is at least 38 bp: one per group
+    monkeypatch.setattr(variants, "_bounded_groups", recorded)
+    score_variants(model, grouped, **files)
+    assert len(groups) == 8 and all(len(group) == 1 for group in groups)
+    for a, b in zip(read_table(whole)[1], read_table(grouped)[1]):
+        assert float(b["llr"]) == pytest.approx(float(a["llr"]), abs=1e-5)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -45,6 +45,7 @@ from .variant_cases import (
 SCORES = ("l2", "cosine", "llr")
 DEFAULT_WINDOW = 201  # bp, as in the GTN tutorial
 CHUNK = 128
+PLL_TOKENS = 1 << 22  # masked tokens held at once for indel pseudo-log-likelihoods (about 100 windows of 201 bp)
 INFO_FIELDS = {
     "l2": ("DNALENS_L2", "L2 distance between pooled WT and mutant embeddings"),
     "cosine": ("DNALENS_COS", "Cosine distance (1 - cosine similarity) between pooled WT and mutant embeddings"),
@@ -208,10 +209,27 @@ class VariantScorer:
         windows = sorted({w for row in rows for w in (cases[row].ref_sequence, cases[row].alt_sequence)})
         if not windows:
             return
-        pll = dict(zip(windows, self.scorer.pseudo_log_likelihoods(windows)))
+        pll: dict[str, float] = {}
+        for group in _bounded_groups(windows, PLL_TOKENS):
+            pll.update(zip(group, self.scorer.pseudo_log_likelihoods(group)))
         for row in rows:
             llr = pll[cases[row].alt_sequence] - pll[cases[row].ref_sequence]
             llrs[row] = float(llr) if np.isfinite(llr) else None
+
+
+def _bounded_groups(windows: list[str], budget: int) -> Iterator[list[str]]:
+    """Consecutive groups whose masked copies (len(window) copies of len(window) tokens each) stay within
+    `budget` tokens, so memory does not grow with the number of indels in a chunk."""
+    group: list[str] = []
+    used = 0
+    for window in windows:
+        if group and used + len(window) ** 2 > budget:
+            yield group
+            group, used = [], 0
+        group.append(window)
+        used += len(window) ** 2
+    if group:
+        yield group
 
 
 @dataclass
