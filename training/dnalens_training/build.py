@@ -2,6 +2,8 @@
 
     python -m dnalens_training.build --recipe cpu --out build/default-model
     python -m dnalens_training.build --out build/default-model --stages evaluate,zero-shot,card   # re-measure
+    python -m dnalens_training.build --recipe cpu-repeat --init-from core/dnalens/default_model \
+        --previous core/dnalens/default_model --out build/default-model-phase6     # a new phase, compared
 
 Then copy the folder's model files into core/dnalens/default_model/ (see training/README.md).
 """
@@ -14,7 +16,7 @@ from pathlib import Path
 
 from .recipe import RECIPES
 
-STAGES = ("train", "evaluate", "zero-shot", "card")
+STAGES = ("train", "evaluate", "zero-shot", "variant-effect", "card")
 
 
 def _fmt_p(value: float) -> str:
@@ -34,6 +36,21 @@ def zero_shot_table(zero_shot: dict) -> str:
     return "\n".join(lines)
 
 
+def _validation_split(entry: dict) -> str:
+    if "validation_loss_nonrepeat_bits" not in entry:
+        return ""
+    return (f"; {entry['validation_loss_nonrepeat_bits']:.3f} on non-repeat and "
+            f"{entry['validation_loss_repeat_bits']:.3f} on repeat bases ({entry['validation_repeat_fraction']:.0%} "
+            "of the targets)")
+
+
+def _repeat_share(evaluation: dict) -> str:
+    if "nonrepeat" not in evaluation:
+        return "not measured (no repeat mask)."
+    return (f"{evaluation['nonrepeat']['sites']:,} of the {evaluation['sites']:,} sites "
+            f"({1 - evaluation['repeat_fraction_of_sites']:.0%}) lie outside what windowmasker and dustmasker mask.")
+
+
 def _verdict(evaluation: dict) -> str:
     paired = evaluation["paired_difference_vs_best"]
     difference = (f"per-site difference (model − baseline, same sites) {paired['mean_bits']:+.4f} ± "
@@ -44,6 +61,94 @@ def _verdict(evaluation: dict) -> str:
         return (f"The model is lower by a margin within the noise: {difference}. It is on par with this "
                 "baseline, not clearly better.")
     return f"The model beats it: {difference}."
+
+
+def _bits_table(evaluation: dict) -> str:
+    """Bits/nt on all held-out sites and on non-repeat ones: this model, the compared weights, the baselines."""
+    nonrepeat = evaluation.get("nonrepeat")
+    other = evaluation.get("previous_weights")
+
+    def row(name: str, entry: dict, sub: dict | None, bold: bool = False) -> str:
+        mark = "**" if bold else ""
+        cells = f"{mark}{entry['model_bits_per_nt']:.4f}{mark} (± {entry['model_bits_per_nt_sem']:.4f} s.e.)"
+        if nonrepeat is not None:
+            cells += f" | {sub['model_bits_per_nt']:.4f} (± {sub['model_bits_per_nt_sem']:.4f})" if sub else " | –"
+        return f"| {mark}{name}{mark} | {cells} |"
+
+    header = "| predictor | all sites |" + (" non-repeat sites |" if nonrepeat else "")
+    lines = [header, "|---|---|" + ("---|" if nonrepeat else ""), row("dnalens-default", evaluation, nonrepeat, True)]
+    if other is not None:
+        lines.append(row(evaluation.get("previous_label", "previous weights"), other, other.get("nonrepeat")))
+    for k, value in evaluation["kmer_baseline_bits_per_nt"].items():
+        cell = f" | {nonrepeat['kmer_baseline_bits_per_nt'][k]:.4f}" if nonrepeat else ""
+        lines.append(f"| k-mer context, k = {k} (both sides) | {value:.4f}{cell} |")
+    return "\n".join(lines)
+
+
+def _comparison_text(evaluation: dict) -> str:
+    paired = evaluation.get("paired_difference_vs_previous")
+    if not paired:
+        return ""
+    label = evaluation.get("previous_label", "previous weights")
+    parts = [f"{name} sites {entry['mean_bits']:+.4f} ± {entry['sem_bits']:.4f}" for name, entry in paired.items()]
+    return f"Per-site difference, this model − {label} (same sites, mean ± s.e.): {'; '.join(parts)} bits."
+
+
+def clinvar_table(entry: dict) -> str:
+    subsets = [name for name in entry["table"] if any(key not in ("n", "pathogenic", "benign")
+                                                      for key in entry["table"][name])]
+    scores = [key for key in entry["table"]["all"] if key not in ("n", "pathogenic", "benign")]
+    header = "| score | " + " | ".join(
+        f"{name} ({entry['table'][name]['pathogenic']} P / {entry['table'][name]['benign']} B)" for name in subsets)
+    lines = [header + " |", "|---|" + "---|" * len(subsets)]
+    for score in scores:
+        cells = [f"{entry['table'][name][score]['auroc']:.3f} ({entry['table'][name][score]['ci95'][0]:.3f}–"
+                 f"{entry['table'][name][score]['ci95'][1]:.3f})" for name in subsets]
+        lines.append(f"| {score} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def clinvar_section(zero_shot: dict, label: str) -> str:
+    if "clinvar_chrX" not in zero_shot:
+        return "Not measured (`../shared/data/clinvar_chrX_dev/` was not available)."
+    current = zero_shot["clinvar_chrX"]
+    text = (f"`dnalens variants --vcf … --reference {Path(current['reference']).name} --model <folder>` on "
+            f"{current['variants_in_vcf']:,} ClinVar chrX SNVs (GRCh37; LABEL 1 pathogenic, 0 benign); "
+            f"{current['variants_scored']:,} scored (all lie within the reference's 70 Mb). AUROC of pathogenic "
+            "vs benign, 95 % bootstrap interval (2,000 resamples of the variants). Direction: a higher score is "
+            "read as pathogenic, so llr enters as −llr (a damaging change should make the alternative base less "
+            "likely); l2 and cosine are distances. 0.5 is chance; below 0.5 means the score ranks benign "
+            "variants as more damaging. The k-mer row is log2 P(alt)/P(ref) from 5 bases each side, counted on "
+            "the model's training data.\n\n**These weights**\n\n" + clinvar_table(current))
+    if "clinvar_chrX_previous" in zero_shot:
+        text += f"\n\n**{label}**\n\n" + clinvar_table(zero_shot["clinvar_chrX_previous"])
+        differences = zero_shot["clinvar_chrX_difference_vs_previous"]
+        rows = ["| score | " + " | ".join(next(iter(differences.values()))) + " |",
+                "|---|" + "---|" * len(next(iter(differences.values())))]
+        for score, per_subset in differences.items():
+            rows.append(f"| {score} | " + " | ".join(
+                f"{v['difference']:+.3f} ({v['ci95'][0]:+.3f} to {v['ci95'][1]:+.3f})" for v in per_subset.values())
+                + " |")
+        text += f"\n\nAUROC difference, these weights − {label} (paired bootstrap):\n\n" + "\n".join(rows)
+    return text
+
+
+def _training_data(phases: list[dict], metrics: dict) -> str:
+    text = ("human chromosome 20, GRCh37, from Debian's `vt-examples` package (MIT), both strands "
+            "(reverse-complement augmentation), windows with more than 5 % N skipped. Held out for validation: "
+            f"chr20:{metrics['validation_region'][0]:,}-{metrics['validation_region'][1]:,}.")
+    chrx_phases = [i for i, p in enumerate(phases, start=1) if p["recipe"].get("train_on_chrx")]
+    if chrx_phases:
+        text += (f" From phase {chrx_phases[0]} on, also chrX outside 20-30 Mb (GRCh37, Debian `smalt-examples`, "
+                 "the first 70 Mb): ClinVar chrX variants outside 20-30 Mb sit in sequence the model has seen "
+                 "(never their labels).")
+    weighted = [(i, p["recipe"]["repeat_weight"]) for i, p in enumerate(phases, start=1)
+                if p["recipe"].get("repeat_weight", 1.0) != 1.0]
+    if weighted:
+        text += (f" Phase {weighted[0][0]} weighs masked positions inside repeats or low-complexity sequence "
+                 f"(windowmasker + dustmasker, NCBI BLAST+) by {weighted[0][1]} in the loss: "
+                 "sum(w · cross-entropy) / sum(w).")
+    return text
 
 
 def model_card(folder: Path) -> str:
@@ -59,12 +164,13 @@ def model_card(folder: Path) -> str:
         f"{p['recipe']['warmup_steps']} warm-up steps, cosine decay, seed {p['recipe']['seed']}"
         + (f", from phase {i - 1}'s weights with a fresh optimiser" if p.get("init_from") else "")
         + (", bf16 autocast" if p.get("bf16") else "")
+        + (f", repeat weight {p['recipe']['repeat_weight']}" if p["recipe"].get("repeat_weight", 1.0) != 1.0 else "")
+        + (", chr20 + chrX outside 20-30 Mb" if p["recipe"].get("train_on_chrx") else "")
         for i, p in enumerate(phases, start=1))
-    baselines = evaluation["kmer_baseline_bits_per_nt"]
     best = evaluation["best_baseline"]
     final = metrics["history"][-1]
-    baseline_rows = "\n".join(f"| k-mer context, k = {k} (both sides) | {v:.4f} |" for k, v in baselines.items())
-    zero_shot = (zero_shot_table(json.loads(zero_shot_path.read_text())) if zero_shot_path.exists()
+    zero_shot_json = json.loads(zero_shot_path.read_text()) if zero_shot_path.exists() else {}
+    zero_shot = (zero_shot_table(zero_shot_json) if "sizes" in zero_shot_json
                  else "Not measured (the GTN SNP files were not available).")
     return f"""---
 license: mit
@@ -81,9 +187,7 @@ its offline default. Architecture: ModernBERT ({recipe['layers']} layers, hidden
 `AutoModelForMaskedLM` and `AutoTokenizer` from this folder, without remote code.
 
 ## Data and licence
-- Training: human chromosome 20, GRCh37, from Debian's `vt-examples` package (MIT), both strands
-  (reverse-complement augmentation), windows with more than 5 % N skipped. Held out for validation:
-  chr20:{metrics['validation_region'][0]:,}-{metrics['validation_region'][1]:,}.
+- Training: {_training_data(phases, metrics)}
 - Test: human chrX (GRCh37, Debian `smalt-examples`), 20-30 Mb, never seen in training.
 - Weights: MIT, like DNALens.
 
@@ -94,7 +198,7 @@ batch {recipe['batch_size']} × {recipe['window_bp']} bp, {tokens:,} bases in al
 
 Hardware: {metrics['hardware']}; {minutes:.0f} minutes in all. torch {metrics['torch']},
 transformers {metrics['transformers']}. Final validation loss: {final['validation_loss_bits']:.3f} bits per
-masked base (over the full vocabulary).
+masked base (over the full vocabulary){_validation_split(final)}.
 
 ## Evaluation: bits per nucleotide at masked sites (held-out chrX)
 {evaluation['windows']:,} windows of 512 bp, {evaluation['sites']:,} sites masked at least
@@ -102,13 +206,14 @@ masked base (over the full vocabulary).
 A/C/G/T. Lower is better; 2.0 is a uniform guess. The baselines predict the centre base from k bases on each
 side, add-one smoothed, counted on the same training data, and are scored on the very same sites.
 
-| predictor | bits per nucleotide |
-|---|---|
-| **dnalens-default** | **{evaluation['model_bits_per_nt']:.4f}** (± {evaluation['model_bits_per_nt_sem']:.4f} s.e.) |
-{baseline_rows}
+{_bits_table(evaluation)}
 
-Best baseline: k = {best['k']}, {best['bits_per_nt']:.4f} bits/nt. {_verdict(evaluation)}
+Non-repeat sites: {_repeat_share(evaluation)} Best baseline: k = {best['k']}, {best['bits_per_nt']:.4f} bits/nt.
+{_verdict(evaluation)} {_comparison_text(evaluation)}
 The project's goal of ≤ 1.60 bits/nt is {"met" if evaluation['model_bits_per_nt'] <= 1.60 else "not met"} by this model.
+
+## Zero-shot variant effect: pathogenic vs benign ClinVar SNVs (chrX)
+{clinvar_section(zero_shot_json, evaluation.get("previous_label", "previous weights"))}
 
 ## Zero-shot: exon vs intron SNPs (GTN SNP set)
 `dnalens variants` on the Galaxy Training Network SNP windows (201 bp, ref/alt paired by order), then
@@ -117,7 +222,8 @@ The project's goal of ≤ 1.60 bits/nt is {"met" if evaluation['model_bits_per_n
 {zero_shot}
 
 ## Limits
-- Trained on one chromosome of one assembly (GRCh37 chr20), with a short context ({recipe['window_bp']} bp) and few
+- Trained on {"chr20 and most of the first 70 Mb of chrX" if any(p["recipe"].get("train_on_chrx") for p in phases)
+  else "one chromosome"} of one assembly (GRCh37), with a short context ({recipe['window_bp']} bp) and few
   parameters: it captures local sequence statistics and repeats, not long-range regulation.
 - Zero-shot scores are research signals, not calibrated pathogenicity predictions.
 - Research use only; not for clinical decisions.
@@ -134,6 +240,10 @@ def main() -> None:
                         help="train --recipe alone, not the phases chained after it (cpu alone: about 80 minutes)")
     parser.add_argument("--init-from", type=Path,
                         help="resume a chain: start --recipe from this built model's weights and keep its phases")
+    parser.add_argument("--previous", type=Path,
+                        help="the weights these would replace: measured alongside (same sites, same variants)")
+    parser.add_argument("--previous-label", default="previous weights",
+                        help="what the card calls the --previous weights")
     args = parser.parse_args()
     stages = args.stages.split(",")
     log = lambda message: print(message, flush=True)  # noqa: E731
@@ -155,16 +265,31 @@ def main() -> None:
     if "evaluate" in stages:
         from .evaluate import evaluate
 
-        (args.out / "evaluation.json").write_text(json.dumps(evaluate(args.out, log=log), indent=2) + "\n")
+        result = evaluate(args.out, log=log, previous=args.previous)
+        if args.previous is not None:
+            result["previous_label"] = args.previous_label
+        (args.out / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
+    zero_shot_path = args.out / "zero_shot.json"
     if "zero-shot" in stages:
         from .zero_shot import GTN, run
 
         if GTN.exists():
             (args.out / "plots").mkdir(exist_ok=True)
             result = run(str(args.out), [100, 10_000], args.out / "plots", log=log)
-            (args.out / "zero_shot.json").write_text(json.dumps(result, indent=2) + "\n")
+            kept = json.loads(zero_shot_path.read_text()) if zero_shot_path.exists() else {}
+            result.update({key: value for key, value in kept.items() if key.startswith("clinvar")})
+            zero_shot_path.write_text(json.dumps(result, indent=2) + "\n")
         else:
             log(f"skipping zero-shot: {GTN} not found")
+    if "variant-effect" in stages:
+        from .variant_effect import CLINVAR, clinvar_summary
+
+        if CLINVAR.exists():
+            result = json.loads(zero_shot_path.read_text()) if zero_shot_path.exists() else {}
+            result.update(clinvar_summary(args.out, args.previous, args.out / "variant-effect", log=log))
+            zero_shot_path.write_text(json.dumps(result, indent=2) + "\n")
+        else:
+            log(f"skipping variant effect: {CLINVAR} not found")
     if "card" in stages:
         (args.out / "README.md").write_text(model_card(args.out))
         log(f"wrote {args.out / 'README.md'}")

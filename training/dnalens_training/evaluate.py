@@ -2,7 +2,8 @@
 
     python -m dnalens_training.evaluate --model build/default-model --out build/evaluation.json
 
-Test data: human chrX (GRCh37, Debian smalt-examples), 20-30 Mb: never seen in training (chr20 only).
+Test data: human chrX (GRCh37, Debian smalt-examples), 20-30 Mb: never seen in training (no training window
+overlaps it). Non-repeat sites: those neither windowmasker nor dustmasker masked (`repeats`).
 Sites are masked together in 512 bp windows, at least 40 bp apart, so every masked site has intact
 neighbours. Score: bits per nucleotide, -log2 P(true base), with P renormalised over A, C, G, T.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .genome import N_CODE, read_chromosome, sample_windows
+from .genome import N_CODE, Region, read_chromosome, sample_windows
 from .kmer_baseline import KmerContextModel
 from .masking import codes_to_input_ids
 from .tokenizer import FIRST_NUCLEOTIDE_ID, MASK_ID
@@ -53,17 +54,72 @@ def model_bits(model, windows: np.ndarray, sites: np.ndarray, batch_size: int = 
     return torch.cat(bits).numpy()
 
 
-def evaluate(model_dir: Path, windows: int = 2000, max_k: int = 6, seed: int = 0, log=print) -> dict:
+def training_sources(model_dir: Path) -> list[tuple[Path, Region]]:
+    """The chromosomes (and held-out regions) a built model was trained on, for baselines counted alike."""
+    metrics_path = Path(model_dir) / "training_metrics.json"
+    recipe = json.loads(metrics_path.read_text())["recipe"] if metrics_path.exists() else {}
+    sources = [(CHR20, VALIDATION_REGION)]
+    if recipe.get("train_on_chrx"):
+        sources.append((CHRX, TEST_REGION))
+    return sources
+
+
+def _site_repeats(windows: np.ndarray, starts: np.ndarray, offsets: np.ndarray, log) -> np.ndarray | None:
+    """Repeat flags (windowmasker + dustmasker on chrX) at every site, or None without the tools."""
+    from .repeats import MaskToolMissing, repeat_annotation
+
+    try:
+        mask = repeat_annotation(CHRX, log=log).mask()
+    except MaskToolMissing as error:
+        log(f"no repeat mask ({error}): bits/nt on all sites only")
+        return None
+    return mask[starts[:, None] + offsets].flatten()
+
+
+def _summary(bits: np.ndarray, baselines: dict[int, np.ndarray]) -> dict:
+    means = {k: float(v.mean()) for k, v in baselines.items()}
+    best_k = min(means, key=means.get)
+    difference = bits - baselines[best_k]  # same sites: the paired difference says how sure the comparison is
+    return {
+        "sites": int(bits.size),
+        "model_bits_per_nt": float(bits.mean()),
+        "model_bits_per_nt_sem": float(bits.std(ddof=1) / math.sqrt(bits.size)),
+        "kmer_baseline_bits_per_nt": {str(k): v for k, v in means.items()},
+        "best_baseline": {"k": best_k, "bits_per_nt": means[best_k]},
+        "beats_best_baseline": bool(bits.mean() < means[best_k]),
+        "paired_difference_vs_best": {"mean_bits": float(difference.mean()),
+                                      "sem_bits": float(difference.std(ddof=1) / math.sqrt(difference.size))},
+    }
+
+
+def _paired(new: np.ndarray, old: np.ndarray) -> dict:
+    difference = new - old
+    return {"mean_bits": float(difference.mean()),
+            "sem_bits": float(difference.std(ddof=1) / math.sqrt(difference.size))}
+
+
+def evaluate(model_dir: Path, windows: int = 2000, max_k: int = 6, seed: int = 0, log=print,
+             previous: Path | None = None) -> dict:
+    """Bits/nt at masked held-out chrX sites, on all sites and on non-repeat ones, against k-mer baselines
+    counted on the model's own training data; with `previous`, that model on the same sites too."""
     from transformers import AutoModelForMaskedLM
 
     started = time.time()
     rng = np.random.default_rng(seed)
     chrx = read_chromosome(CHRX)
-    test_windows = sample_windows(chrx, windows, 512, rng, within=TEST_REGION, max_n_fraction=0.0)
+    # The window starts ride along as each window's "annotation": its first base's coordinate.
+    test_windows, coordinates = sample_windows(chrx, windows, 512, rng, within=TEST_REGION, max_n_fraction=0.0,
+                                               annotation=np.arange(len(chrx), dtype=np.int64))
+    starts = coordinates[:, 0]
     offsets = choose_sites(windows, 512, rng)
+    repeats = _site_repeats(test_windows, starts, offsets, log)
     model = AutoModelForMaskedLM.from_pretrained(model_dir)
     bits = model_bits(model, test_windows, offsets)
     log(f"model: {bits.mean():.4f} bits/nt on {bits.size} sites ({time.time() - started:.0f} s)")
+    previous_bits = None
+    if previous is not None:
+        previous_bits = model_bits(AutoModelForMaskedLM.from_pretrained(previous), test_windows, offsets)
+        log(f"previous weights: {previous_bits.mean():.4f} bits/nt ({time.time() - started:.0f} s)")
 
     # The baseline scores the very same sites: centres inside the same windows, padded with the windows' own
     # flanks (k ≤ 6 never reaches the next masked site, which is ≥ 40 bp away).
@@ -71,32 +127,36 @@ def evaluate(model_dir: Path, windows: int = 2000, max_k: int = 6, seed: int = 0
         [np.concatenate([w, np.full(8, N_CODE, np.uint8)]) for w in test_windows])])
     stride = 512 + 8
     centres = (8 + np.arange(windows)[:, None] * stride + offsets).flatten()
-    chr20 = read_chromosome(CHR20)
-    baselines, per_site = {}, {}
+    sources = training_sources(model_dir)
+    training_codes = [(read_chromosome(path), region) for path, region in sources]
+    per_site = {}
     for k in range(1, max_k + 1):
         baseline = KmerContextModel(k)
-        baseline.fit(chr20, exclude=(VALIDATION_REGION.start, VALIDATION_REGION.end))
+        for codes, region in training_codes:
+            baseline.fit(codes, exclude=(region.start, region.end))
         per_site[k] = -baseline.log2_prob(flat, centres)
-        baselines[k] = float(per_site[k].mean())
-        log(f"k-mer baseline k={k}: {baselines[k]:.4f} bits/nt ({time.time() - started:.0f} s)")
+        log(f"k-mer baseline k={k}: {per_site[k].mean():.4f} bits/nt ({time.time() - started:.0f} s)")
         del baseline
-    best_k = min(baselines, key=baselines.get)
-    # Same sites for both: the paired per-site difference says how sure the comparison is.
-    difference = bits - per_site[best_k]
-    return {
+    result = {
         "test_data": f"{CHRX} (GRCh37 chrX) {TEST_REGION.start:,}-{TEST_REGION.end:,}",
+        "kmer_training_data": [f"{path} excluding {region.start:,}-{region.end:,}" for path, region in sources],
         "windows": windows,
-        "sites": int(bits.size),
         "site_spacing_bp": SITE_SPACING,
-        "model_bits_per_nt": float(bits.mean()),
-        "model_bits_per_nt_sem": float(bits.std(ddof=1) / math.sqrt(bits.size)),
-        "kmer_baseline_bits_per_nt": {str(k): v for k, v in baselines.items()},
-        "best_baseline": {"k": best_k, "bits_per_nt": baselines[best_k]},
-        "beats_best_baseline": bool(bits.mean() < baselines[best_k]),
-        "paired_difference_vs_best": {"mean_bits": float(difference.mean()),
-                                      "sem_bits": float(difference.std(ddof=1) / math.sqrt(difference.size))},
-        "seconds": round(time.time() - started, 1),
+        **_summary(bits, per_site),
     }
+    if repeats is not None:
+        keep = ~repeats
+        result["repeat_fraction_of_sites"] = float(repeats.mean())
+        result["nonrepeat"] = _summary(bits[keep], {k: v[keep] for k, v in per_site.items()})
+    if previous_bits is not None:
+        result["previous_weights"] = {"path": str(previous), **_summary(previous_bits, per_site)}
+        result["paired_difference_vs_previous"] = {"all": _paired(bits, previous_bits)}
+        if repeats is not None:
+            result["previous_weights"]["nonrepeat"] = _summary(previous_bits[~repeats],
+                                                               {k: v[~repeats] for k, v in per_site.items()})
+            result["paired_difference_vs_previous"]["nonrepeat"] = _paired(bits[~repeats], previous_bits[~repeats])
+    result["seconds"] = round(time.time() - started, 1)
+    return result
 
 
 def main() -> None:
@@ -105,8 +165,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--windows", type=int, default=2000)
     parser.add_argument("--max-k", type=int, default=6)
+    parser.add_argument("--previous", type=Path, help="also score these weights on the same sites")
     args = parser.parse_args()
-    result = evaluate(args.model, args.windows, args.max_k, log=lambda m: print(m, flush=True))
+    result = evaluate(args.model, args.windows, args.max_k, log=lambda m: print(m, flush=True), previous=args.previous)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
 
 

@@ -81,10 +81,10 @@ RECIPES = {
     "cpu-long": Recipe("cpu-long", 192, 4, 3, 384, steps=4000, batch_size=32, learning_rate=3e-4,
                        warmup_steps=100, eval_every=500, seed=24, cpu_bf16=True, then="cpu-repeat"),
     # Phase 6 (issue 16): repeats down-weighted to 0.1 in the loss, and chrX outside 20-30 Mb added, so that
-    # zero-shot scores follow function more than repeat content. Sized for about an hour on 2 busy cores
-    # (measured 4.2 s per step of 32 x 512 bp with bf16 autocast while other jobs shared the cores).
-    "cpu-repeat": Recipe("cpu-repeat", 192, 4, 3, 384, steps=900, batch_size=32, learning_rate=3e-4,
-                         warmup_steps=50, eval_every=150, seed=25, cpu_bf16=True, repeat_weight=0.1,
+    # zero-shot scores follow function more than repeat content. Sized for about an hour on 2 cores shared with
+    # other jobs (about 7 s per step of 32 x 512 bp with bf16 autocast there; 4.2 s on a quieter machine).
+    "cpu-repeat": Recipe("cpu-repeat", 192, 4, 3, 384, steps=450, batch_size=32, learning_rate=3e-4,
+                         warmup_steps=30, eval_every=150, seed=25, cpu_bf16=True, repeat_weight=0.1,
                          train_on_chrx=True),
     # For a lent GPU: a bigger model and many more tokens (bf16 autocast).
     "gpu": Recipe("gpu", 256, 8, 4, 512, steps=12000, batch_size=256, learning_rate=1.5e-3, warmup_steps=500,
