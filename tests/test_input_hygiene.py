@@ -66,3 +66,27 @@ def test_a_tab_in_a_header_never_adds_a_column(run_cli, tmp_path):
     assert run_cli("predict", fasta, "--positions", "3", "-o", out, "--model", TINY, "--quiet").code == 0
     rows = [line.split("\t") for line in out.read_text().splitlines() if not line.startswith("#")]
     assert {len(row) for row in rows} == {len(rows[0])} and rows[1][0] == "left"
+
+
+@pytest.fixture(scope="module")
+def nan_model(tmp_path_factory):
+    """The tiny model with one weight matrix set to NaN: every output is NaN, as after an fp16 overflow."""
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    folder = tmp_path_factory.mktemp("nan") / "model"
+    shutil.copytree(TINY, folder)
+    tensors = load_file(folder / "model.safetensors")
+    name = next(n for n in sorted(tensors) if "layers.0" in n and tensors[n].ndim == 2)
+    tensors[name][:] = float("nan")
+    save_file(tensors, folder / "model.safetensors")
+    return str(folder)
+
+
+@pytest.mark.parametrize("command", [["embed", SEQUENCES], ["predict", SEQUENCES, "--positions", "2"]])
+def test_nan_from_a_model_is_an_error_not_a_result(run_cli, tmp_path, nan_model, command):
+    out = tmp_path / "out.tsv"
+    result = run_cli(*command, "-o", out, "--model", nan_model)
+    assert result.code == 1 and "not finite numbers" in result.err and result.err.count("\n") == 1
+    assert not out.exists()

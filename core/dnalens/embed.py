@@ -10,6 +10,7 @@ import numpy as np
 from .context import RunContext
 from .embedding import Embedder, EmbeddingOptions
 from .errors import InputError
+from .finite import require_finite
 from .io.counting import count_fasta_records
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
@@ -59,6 +60,7 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
                              ["id"] + [f"e{i}" for i in range(embedder.dimension)])
             for chunk in chunked(read_fasta(fasta), CHUNK):
                 embedded = embedder.embed([r.sequence for r in chunk], progress)
+                require_finite(embedded, [r.id for r in chunk], "embeddings")
                 for rec, vector in zip(chunk, embedded):
                     handle.write(rec.id + "\t" + "\t".join(format_value(float(v)) for v in vector) + "\n")
                 count += len(chunk)

@@ -20,6 +20,7 @@ from .context import RunContext
 from .embedding import Embedder, EmbeddingOptions
 from .errors import InputError
 from .estimators import CLASSIFIERS, REGRESSORS
+from .finite import require_finite
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .io.tables import parse_number, read_labels, read_table
@@ -88,9 +89,11 @@ def embed_all(model: LanguageModel, sequences: list[str], options: EmbeddingOpti
     embedder = Embedder(model, options, runner or Runner.for_model(model, context.warn))
     progress = context.progress(len(sequences), "embed")
     try:
-        return np.concatenate([embedder.embed(chunk, progress) for chunk in chunked(sequences, 256)])
+        features = np.concatenate([embedder.embed(chunk, progress) for chunk in chunked(sequences, 256)])
     finally:
         progress.close()
+    require_finite(features, [f"sequence {i}" for i in range(1, len(sequences) + 1)], "embeddings")
+    return features
 
 
 def build_estimator(kind: str, task: str, seed: int):

@@ -9,6 +9,7 @@ import numpy as np
 
 from .context import RunContext
 from .errors import InputError
+from .finite import require_finite
 from .io.counting import count_fasta_records
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
@@ -19,7 +20,6 @@ from .runner import Runner, chunked
 from .scoring import BASES, Scorer
 
 COLUMNS = ["id", "position", "ref", "A", "C", "G", "T", "method"]
-MAX_PLOTTED = 24
 # Positions scored and written together: memory stays flat however long the sequence or range.
 SITES_PER_BATCH = 1024
 
@@ -76,8 +76,11 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
     scorer = Scorer(model, runner)
     parameters = {"positions": "all" if positions is None else positions.describe(), "input": Path(fasta).name}
     record = provenance(model.describe(), "predict", parameters)
-    plotted: list[dict] = []
     figures: dict = {}
+    if plot:
+        from .plots import NucleotideTracks
+
+        tracks = NucleotideTracks()
     rows = 0
     windowed: list[str] = []
     progress = context.progress(count_fasta_records(fasta), "predict")
@@ -87,23 +90,27 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
             write_tsv_header(handle, provenance_lines(record) + [f"method: {scorer.method}"], COLUMNS)
             for batch in chunked(_sites(read_fasta(fasta), positions, model.max_bp, windowed), SITES_PER_BATCH):
                 log_probs = scorer.site_log_probs([(site.window, site.site) for site in batch])
+                require_finite(log_probs, [f"{site.id}:{site.position}" for site in batch], "probabilities")
                 for site, site_log_probs in zip(batch, log_probs):
                     probabilities = {base: float(p) for base, p in zip(BASES, np.exp(site_log_probs))}
                     row = {"id": site.id, "position": site.position, "ref": site.ref, **probabilities,
                            "method": scorer.method}
                     handle.write("\t".join(format_value(row[c]) for c in COLUMNS) + "\n")
                     rows += 1
-                    if plot and len(plotted) < MAX_PLOTTED:
-                        plotted.append(row)
+                    if plot:
+                        tracks.add(row)
                 progress.advance(sum(site.closes_record for site in batch))
             if windowed:
                 context.warn(f"{len(windowed)} sequence(s) are longer than the model's {model.max_bp} bp: each "
                              "position was scored in a window of that size centred on it")
             if plot:
-                from .plots import nucleotide_bars, save_figure
+                from .plots import save_figure
 
-                figures["bars"] = nucleotide_bars(plotted)
-                save_figure(figures["bars"], outputs.path(plot), record)
+                figures["probabilities"] = tracks.figure()
+                save_figure(figures["probabilities"], outputs.path(plot), record)
+                if tracks.sequences_left_out:
+                    context.warn(f"the plot draws the first {len(tracks.tracks)} of {len(tracks.sequences)} "
+                                 "sequences; the table has every position")
     finally:
         progress.close()
     return PredictResult(rows, scorer.method, [Path(p) for p in (out_tsv, plot) if p], figures)
