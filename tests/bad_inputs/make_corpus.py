@@ -88,7 +88,7 @@ GZIPPED = {
 def model_folders() -> None:
     models = HERE / "models"
     shutil.rmtree(models, ignore_errors=True)
-    for name in ("no_weights", "corrupt_weights", "pickle_only", "no_config", "remote_code"):
+    for name in ("no_weights", "corrupt_weights", "pickle_only", "no_config", "remote_code", "remote_code_known_type"):
         folder = models / name
         folder.mkdir(parents=True)
         for item in ("config.json", "tokenizer.json", "tokenizer_config.json"):
@@ -102,6 +102,11 @@ def model_folders() -> None:
     config["auto_map"] = {"AutoConfig": "my_code.MyConfig", "AutoModelForMaskedLM": "my_code.MyModel"}
     config["model_type"] = "my-own-dna-model"
     (models / "remote_code" / "config.json").write_text(json.dumps(config, indent=2))
+    # Own code under a model_type transformers knows (as DNABERT-2's "bert"): must not load with the built-in class.
+    shutil.copy(TINY / "model.safetensors", models / "remote_code_known_type" / "model.safetensors")
+    config = json.loads((models / "remote_code_known_type" / "config.json").read_text())
+    config["auto_map"] = {"AutoModelForMaskedLM": "my_code.MyModel"}
+    (models / "remote_code_known_type" / "config.json").write_text(json.dumps(config, indent=2))
 
 
 def main() -> None:

@@ -55,3 +55,15 @@ def require_safe_weights(folder: Path, allow_pickle: bool) -> None:
         return
     raise ModelError(f"model folder {folder}: only pickled weights (.bin) found; DNALens loads safetensors only "
                      "(convert the model, or pass --allow-pickle if you trust its source)")
+
+
+def refuse_untrusted_code(config, source: ModelSource, trust_remote_code: bool) -> None:
+    """A model that ships its own code (`auto_map`) is refused unless that code is trusted.
+
+    transformers would otherwise load a config whose `model_type` it knows (DNABERT-2 and GENA-LM say "bert")
+    with its own class: the weights would not fit the architecture they were trained in, and the numbers would
+    be silently wrong.
+    """
+    if not trust_remote_code and getattr(config, "auto_map", None):
+        raise ModelError(f"model '{source.id}' ships its own code (auto_map in its config.json); pass "
+                         "--trust-remote-code only if you trust its source")
