@@ -163,3 +163,24 @@ def test_indel_pseudo_likelihoods_in_bounded_groups_give_the_same_scores(loaded,
     assert len(groups) == 8 and all(len(group) == 1 for group in groups)
     for a, b in zip(read_table(whole)[1], read_table(grouped)[1]):
         assert float(b["llr"]) == pytest.approx(float(a["llr"]), abs=1e-5)
+
+
+def test_cancel_is_honoured_inside_indel_scoring(loaded):
+    import threading
+
+    from dnalens.embedding import EmbeddingOptions
+    from dnalens.errors import Cancelled
+    from dnalens.runner import Progress, Runner
+    from dnalens.variant_cases import VariantCase
+    from dnalens.variants import VariantScorer
+
+    model = loaded("masked_nucleotide")
+    ref = random_dna(40, seed=70)
+    scorer = VariantScorer(model, ["llr"], EmbeddingOptions(), Runner(model.device, model.pad_id))
+    cancel = threading.Event()
+    cancel.set()
+    scorer.progress = Progress(1, quiet=True, cancel_event=cancel)
+    with pytest.raises(Cancelled):
+        scorer.score([VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])
+    scorer.progress = None
+    assert scorer.score([VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])[0]["llr"] is not None

@@ -19,7 +19,7 @@ from .causal_likelihood import PrefixSharedPass
 from .errors import DNALensError
 from .model import CAUSAL, MASKED, LanguageModel
 from .model.tokens import BPE, KMER, NUCLEOTIDE, token_spans
-from .runner import Runner
+from .runner import Progress, Runner
 
 BASES = "ACGT"
 MASKED_TOKEN = "masked-token"
@@ -121,9 +121,10 @@ class Scorer:
             [[ids] for ids in self.model.encode(list(sequences))])
         return [likelihood for ((likelihood, _),) in groups]
 
-    def pseudo_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
+    def pseudo_log_likelihoods(self, sequences: Sequence[str], progress: Progress | None = None) -> list[float]:
         """Σ over the sequence's tokens (special tokens excluded) of log P(token | all others), each token masked
-        in turn: one forward pass per token. Masked models only."""
+        in turn: one forward pass per token. Masked models only. `progress`: checked for cancellation between
+        batches (this is long work)."""
         special = set(self.model.tokenizer.all_special_ids)
         jobs, owners, targets = [], [], []
         for owner, ids in enumerate(self.model.encode(list(sequences))):
@@ -145,7 +146,7 @@ class Scorer:
             return out
 
         totals = [0.0] * len(sequences)
-        for owner, value in zip(owners, self.runner.map(jobs, compute)):
+        for owner, value in zip(owners, self.runner.map(jobs, compute, progress)):
             totals[owner] += value
         return totals
 

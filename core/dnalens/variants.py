@@ -29,7 +29,7 @@ from .io.vcf import AnnotatedVcfWriter, VcfFile, read_vcf
 from .model import BASE, CAUSAL, LanguageModel
 from .model.tokens import BPE, NUCLEOTIDE
 from .provenance import provenance, provenance_lines
-from .runner import Runner, chunked
+from .runner import Progress, Runner, chunked
 from .scoring import BASES, Scorer
 from .variant_cases import (
     DEFAULT_MAX_DIFFERENCES,
@@ -116,6 +116,7 @@ class VariantScorer:
         self.embedder = Embedder(model, embedding, runner) if {"l2", "cosine"} & set(scores) else None
         self.scorer = Scorer(model, runner) if "llr" in scores else None
         self.max_bp = model.max_bp
+        self.progress: Progress | None = None  # checked for cancellation inside long work (indel likelihoods)
 
     def score(self, cases: list[VariantCase]) -> list[dict]:
         results = [dict.fromkeys(self.scores) for _ in cases]
@@ -211,7 +212,7 @@ class VariantScorer:
             return
         pll: dict[str, float] = {}
         for group in _bounded_groups(windows, PLL_TOKENS):
-            pll.update(zip(group, self.scorer.pseudo_log_likelihoods(group)))
+            pll.update(zip(group, self.scorer.pseudo_log_likelihoods(group, self.progress)))
         for row in rows:
             llr = pll[cases[row].alt_sequence] - pll[cases[row].ref_sequence]
             llrs[row] = float(llr) if np.isfinite(llr) else None
@@ -364,6 +365,7 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
     header = _header(model, provenance(model.describe(), "variants", parameters), embedding, chosen)
     tally = _Tally()
     progress = context.progress(source.total, "variants")
+    scorer.progress = progress
     try:
         with OutputSet(inputs=[ref_fasta, alt_fasta, vcf, reference]) as outputs:
             handle = outputs.open_text(out_tsv)
