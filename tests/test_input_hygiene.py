@@ -90,3 +90,14 @@ def test_nan_from_a_model_is_an_error_not_a_result(run_cli, tmp_path, nan_model,
     result = run_cli(*command, "-o", out, "--model", nan_model)
     assert result.code == 1 and "not finite numbers" in result.err and result.err.count("\n") == 1
     assert not out.exists()
+
+
+def test_nan_variant_scores_get_a_status_and_no_score(run_cli, tmp_path, nan_model):
+    out = tmp_path / "v.tsv"
+    result = run_cli("variants", "--ref-fasta", TEST_DATA / "exon_ref.fa", "--alt-fasta", TEST_DATA / "exon_alt.fa",
+                     "-o", out, "--model", nan_model, "--quiet")
+    assert result.code == 0, result.err
+    rows = [line.split("\t") for line in out.read_text().splitlines() if not line.startswith("#")]
+    header, body = rows[0], rows[1:]
+    assert body and {row[header.index("status")] for row in body} == {"model_output_not_finite"}
+    assert all(row[header.index(score)] == "" for row in body for score in ("l2", "cosine", "llr"))

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -104,6 +105,10 @@ def llr_method(model: LanguageModel, rc_average: bool = False) -> str:
             "len(ref window) + len(alt window) forward passes per variant" + strands)
 
 
+# Status of a variant whose scores came out NaN or infinite.
+NOT_FINITE = "model_output_not_finite"
+
+
 class VariantScorer:
     def __init__(self, model: LanguageModel, scores: list[str], embedding: EmbeddingOptions, runner: Runner,
                  share_prefixes: bool = True):
@@ -137,6 +142,10 @@ class VariantScorer:
                 results[i]["llr"] = llrs[row]
             if vectors is not None:
                 results[i].update(self._distances(vectors[row], vectors[len(ok) + row]))
+            if not all(value is None or math.isfinite(value) for value in results[i].values()):
+                # A NaN or an infinity from the model (damaged weights, fp16 overflow) is never a score.
+                cases[i].status = NOT_FINITE
+                results[i] = dict.fromkeys(self.scores)
         return results
 
     def _scorable(self, cases: list[VariantCase]) -> list[int]:
@@ -200,7 +209,7 @@ class VariantScorer:
             ref_base, alt_base = case.ref_sequence[case.site], case.alt_sequence[case.site]
             if ref_base in BASES and alt_base in BASES:
                 llr = values[BASES.index(alt_base)] - values[BASES.index(ref_base)]
-                llrs[row] = float(llr) if np.isfinite(llr) else None
+                llrs[row] = float(llr)
         if scores_indels_by_pseudo_likelihood(self.model):
             self._pseudo_likelihood_llrs(cases, llrs)
         return llrs
@@ -215,7 +224,7 @@ class VariantScorer:
             pll.update(zip(group, self.scorer.pseudo_log_likelihoods(group, self.progress)))
         for row in rows:
             llr = pll[cases[row].alt_sequence] - pll[cases[row].ref_sequence]
-            llrs[row] = float(llr) if np.isfinite(llr) else None
+            llrs[row] = float(llr)
 
 
 def _bounded_groups(windows: list[str], budget: int) -> Iterator[list[str]]:
