@@ -101,3 +101,15 @@ def test_nan_variant_scores_get_a_status_and_no_score(run_cli, tmp_path, nan_mod
     header, body = rows[0], rows[1:]
     assert body and {row[header.index("status")] for row in body} == {"model_output_not_finite"}
     assert all(row[header.index(score)] == "" for row in body for score in ("l2", "cosine", "llr"))
+
+
+def test_a_repeated_vcf_record_is_scored_once(run_cli, tmp_path):
+    vcf = tmp_path / "dup.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                   "20\t1500\ta\tA\tG\t.\t.\t.\n20\t1500\tb\tA\tG\t.\t.\t.\n20\t1500\tc\tA\tT\t.\t.\t.\n")
+    out = tmp_path / "v.tsv"
+    assert run_cli("variants", "--vcf", vcf, "--reference", TEST_DATA / "chr20_excerpt.fa", "-o", out,
+                   "--model", TINY, "--quiet").code == 0
+    rows = [line.split("\t") for line in out.read_text().splitlines() if not line.startswith("#")]
+    status = [row[rows[0].index("status")] for row in rows[1:]]
+    assert status == ["ok", "duplicate_record(first on line 3)", "ok"]

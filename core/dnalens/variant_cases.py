@@ -126,12 +126,19 @@ def _pairs_by_id(ref_fasta, alt_fasta) -> Iterator[tuple[int, SequenceRecord, Se
 
 def vcf_cases(vcf: VcfFile, reference: Reference, window: int) -> Iterator[VariantCase]:
     """Windows of `window` bp centred on each variant (shifted inwards at chromosome ends)."""
+    # Alleles already seen at the current site (memory stays flat: a sorted VCF lists a site's records together).
+    site, seen_here = None, {}
     for variant in vcf.variants():
         identity = {"chrom": variant.chrom, "pos": variant.pos, "id": variant.id, "ref": variant.ref,
                     "alt": variant.alt}
         case = VariantCase(identity, variant=variant)
         chrom = reference.resolve(variant.chrom)
-        if variant.is_symbolic:
+        if (chrom or variant.chrom, variant.pos) != site:
+            site, seen_here = (chrom or variant.chrom, variant.pos), {}
+        first_line = seen_here.setdefault((variant.ref, variant.alt), variant.line)
+        if first_line != variant.line:
+            case.status = f"duplicate_record(first on line {first_line})"
+        elif variant.is_symbolic:
             case.status = "symbolic_allele"
         elif set(variant.alt) - set("ACGTN"):
             case.status = "invalid_alt_allele"
