@@ -113,3 +113,18 @@ def test_a_repeated_vcf_record_is_scored_once(run_cli, tmp_path):
     rows = [line.split("\t") for line in out.read_text().splitlines() if not line.startswith("#")]
     status = [row[rows[0].index("status")] for row in rows[1:]]
     assert status == ["ok", "duplicate_record(first on line 3)", "ok"]
+
+
+def test_a_weights_file_missing_tensors_is_refused(run_cli, tmp_path):
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    folder = tmp_path / "model"
+    shutil.copytree(TINY, folder)
+    tensors = load_file(folder / "model.safetensors")
+    del tensors["model.layers.1.mlp.Wi.weight"]
+    save_file(tensors, folder / "model.safetensors")
+    result = run_cli("embed", SEQUENCES, "-o", tmp_path / "e.tsv", "--model", folder)
+    assert result.code == 1 and "model.layers.1.mlp.Wi.weight" in result.err and "random" in result.err
+    assert result.err.count("\n") == 1 and not (tmp_path / "e.tsv").exists()

@@ -67,3 +67,13 @@ def refuse_untrusted_code(config, source: ModelSource, trust_remote_code: bool) 
     if not trust_remote_code and getattr(config, "auto_map", None):
         raise ModelError(f"model '{source.id}' ships its own code (auto_map in its config.json); pass "
                          "--trust-remote-code only if you trust its source")
+
+
+def refuse_missing_tensors(missing: set[str], source: ModelSource) -> None:
+    """Weights the checkpoint lacks would be random (transformers fills them and only warns): refuse instead,
+    so that two runs never differ while the provenance records one weights hash."""
+    if missing:
+        names = sorted(missing)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise ModelError(f"model '{source.id}': the weights file lacks {len(names)} tensor(s) the model needs "
+                         f"({shown}); they would be random. Is the file complete and from this model?")
