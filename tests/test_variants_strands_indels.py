@@ -184,3 +184,20 @@ def test_cancel_is_honoured_inside_indel_scoring(loaded):
         scorer.score([VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])
     scorer.progress = None
     assert scorer.score([VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])[0]["llr"] is not None
+
+
+def test_rc_average_in_vcf_mode_matches_both_strands_by_hand(loaded, tmp_path):
+    from conftest import TEST_DATA
+
+    model = loaded("masked_nucleotide")
+    out = tmp_path / "s.tsv"
+    score_variants(model, out, vcf=TEST_DATA / "variants.vcf", reference=TEST_DATA / "chr20_excerpt.fa", window=101,
+                   rc_average=True, scores="llr")
+    row = next(r for r in read_table(out)[1] if r["id"] == "snv_ok")
+    genome = "".join((TEST_DATA / "chr20_excerpt.fa").read_text().split("\n")[1:])
+    ref = genome[1500 - 1 - 50 : 1500 - 1 + 51]  # 101 bp centred on POS 1500
+    alt = ref[:50] + row["alt"] + ref[51:]
+    forward = _masked_llr(model, ref, alt, 50)
+    reverse = _masked_llr(model, reverse_complement(ref), reverse_complement(alt), 50)
+    assert abs(forward - reverse) > 1e-4
+    assert float(row["llr"]) == pytest.approx((forward + reverse) / 2, abs=2e-6)
