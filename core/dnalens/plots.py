@@ -6,6 +6,7 @@ Functions return matplotlib `Figure`s without pyplot, so they work headless and 
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -85,6 +86,83 @@ def nucleotide_bars(rows: Sequence[dict], max_panels: int = 24) -> Figure:
     figure.suptitle("Predicted nucleotide probabilities (reference base outlined)", fontsize=10)
     figure.tight_layout()
     return figure
+
+
+class NucleotideTracks:
+    """What `predict --plot` draws, collected row by row in bounded memory.
+
+    Up to `max_bars` positions in all: a bar chart per position. More: one track per sequence (the first
+    `max_tracks`), P(A), P(C), P(G), P(T) along the positions and P(reference base) in black, binned to at
+    most `max_points` points per track (mean probabilities; the lowest P(reference) of each bin, so a
+    surprising position still shows).
+    """
+
+    def __init__(self, max_bars: int = 24, max_tracks: int = 8, max_points: int = 2000):
+        self.max_bars, self.max_tracks, self.max_points = max_bars, max_tracks, max_points
+        self.first_rows: list[dict] = []
+        self.tracks: dict[str, tuple[array, array, array]] = {}  # id -> positions, P(A..T) flat, P(ref)
+        self.rows = 0
+        self.sequences: list[str] = []  # every sequence seen, in order (ids only)
+
+    def add(self, row: dict) -> None:
+        self.rows += 1
+        if not self.sequences or self.sequences[-1] != row["id"]:
+            self.sequences.append(row["id"])
+        if len(self.first_rows) < self.max_bars:
+            self.first_rows.append(row)
+        if row["id"] not in self.tracks and len(self.tracks) >= self.max_tracks:
+            return
+        positions, probabilities, reference = self.tracks.setdefault(row["id"], (array("q"), array("f"), array("f")))
+        positions.append(row["position"])
+        probabilities.extend(row[base] for base in "ACGT")
+        reference.append(row[row["ref"]] if row["ref"] in BASE_COLOURS else np.nan)
+
+    @property
+    def sequences_left_out(self) -> int:
+        return 0 if self.rows <= self.max_bars else len(self.sequences) - len(self.tracks)
+
+    def figure(self) -> Figure:
+        if self.rows <= self.max_bars:
+            return nucleotide_bars(self.first_rows, self.max_bars)
+        figure = Figure(figsize=(11, 1.2 + 2.1 * len(self.tracks)), layout="constrained")
+        binned = False
+        for panel, (name, (positions, flat, reference)) in enumerate(self.tracks.items(), start=1):
+            axes = figure.add_subplot(len(self.tracks), 1, panel)
+            x = np.asarray(positions, dtype=float)
+            probabilities = np.asarray(flat, dtype=float).reshape(-1, 4)
+            ref = np.asarray(reference, dtype=float)
+            if len(x) > self.max_points:
+                binned = True
+                x, probabilities, ref = _binned(x, probabilities, ref, self.max_points)
+            style = {"marker": ".", "markersize": 3} if len(x) <= 300 else {}
+            for column, base in enumerate("ACGT"):
+                axes.plot(x, probabilities[:, column], color=BASE_COLOURS[base], linewidth=0.8, alpha=0.7,
+                          label=f"P({base})", **style)
+            axes.plot(x, ref, color="black", linewidth=1.2, label="P(reference base)", **style)
+            axes.set_ylim(-0.02, 1.02)
+            axes.set_xlim(x.min() - 0.5, x.max() + 0.5)
+            axes.set_ylabel("probability", fontsize=8)
+            axes.set_title(f"{name[:60]}: {len(positions):,} position(s)", fontsize=9, loc="left")
+            axes.tick_params(labelsize=8)
+        axes.set_xlabel("position (1-based)")
+        figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncol=5, fontsize=8,
+                      frameon=False)
+        title = f"Predicted nucleotide probabilities, {self.rows:,} positions"
+        if self.sequences_left_out:
+            title += f" (the first {len(self.tracks)} of {len(self.sequences)} sequences drawn)"
+        if binned:
+            title += f"\nlong tracks in {self.max_points:,} bins: mean probabilities, lowest P(reference) of each bin"
+        figure.suptitle(title, fontsize=10)
+        return figure
+
+
+def _binned(x: np.ndarray, probabilities: np.ndarray, ref: np.ndarray, bins: int):
+    """Consecutive positions in `bins` groups (more positions than bins): mean position and probabilities,
+    lowest P(reference) (fmin: a missing reference base, NaN, does not hide the others)."""
+    starts = np.linspace(0, len(x), bins + 1).astype(int)[:-1]
+    counts = np.diff(np.append(starts, len(x)))
+    return (np.add.reduceat(x, starts) / counts, np.add.reduceat(probabilities, starts, axis=0) / counts[:, None],
+            np.fmin.reduceat(ref, starts))
 
 
 def group_comparison(groups: dict[str, np.ndarray], value_name: str, subtitle: str = "") -> Figure:
