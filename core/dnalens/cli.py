@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     where = predict.add_mutually_exclusive_group(required=True)
     where.add_argument("--positions", help="1-based positions, e.g. 5,17,101 or 90-110")
     where.add_argument("--all-positions", action="store_true", help="every position of every sequence")
-    predict.add_argument("--plot", help="bar plot per position (PNG, SVG or PDF)")
+    predict.add_argument("--plot", help="PNG, SVG or PDF: a bar chart per position (up to 24), else the "
+                         "probabilities along each sequence (the first 8)")
     _add_model_options(predict)
 
     variants = commands.add_parser("variants", parents=[common],
