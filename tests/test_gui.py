@@ -218,3 +218,23 @@ def test_tables_show_four_significant_digits_and_keep_every_digit_in_the_tooltip
     assert shown == ["chr20.1", "31000001", "0.0001235"]
     assert model.data(model.index(0, 2), Qt.ToolTipRole) == "0.0001234567"
     assert model.data(model.index(0, 2), Qt.UserRole) == pytest.approx(0.0001234567)
+
+
+def test_the_plot_toolbar_draws_its_icons_without_qt_deprecation_warnings(qtbot, recwarn):
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    from dnalens_gui.widgets import PlotPanel
+
+    warnings.simplefilter("always", DeprecationWarning)
+    panel = PlotPanel()
+    qtbot.addWidget(panel)
+    figure = Figure()
+    figure.add_subplot().plot([0, 1], [1, 0])
+    panel.show_figure(figure)
+    panel.show()
+    panel.grab()  # paints the toolbar, and so every icon
+    icons = [action.icon() for action in panel.toolbar.actions() if action.text()]
+    assert len(icons) >= 6 and all(not icon.isNull() for icon in icons)
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning) and "Qt" in str(w.message)]

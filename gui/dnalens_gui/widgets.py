@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -136,6 +138,20 @@ class ResultTable(QTableView):
         return model.rows[row][column]
 
 
+class PlotToolbar(NavigationToolbar2QT):
+    """matplotlib's toolbar with plain icons.
+
+    matplotlib 3.11 draws its toolbar icons through an icon engine that asks Qt, at every paint, for the
+    AA_UseHighDpiPixmaps attribute, deprecated in Qt 6 (which always uses high-DPI pixmaps): one
+    DeprecationWarning per icon drawn. A QIcon of the same image file scales just as well.
+    """
+
+    def _icon(self, name: str) -> QIcon:
+        path = Path(matplotlib.get_data_path()) / "images" / name
+        large = path.with_name(f"{path.stem}_large.png")
+        return QIcon(str(large if large.exists() else path))
+
+
 class PlotPanel(QWidget):
     """A matplotlib canvas with the usual toolbar (zoom, pan, save as PNG/SVG/PDF)."""
 
@@ -155,7 +171,7 @@ class PlotPanel(QWidget):
                 widget.setParent(None)
         self.placeholder = None
         self.canvas = FigureCanvasQTAgg(figure)
-        self.toolbar = NavigationToolbar2QT(self.canvas, self)
+        self.toolbar = PlotToolbar(self.canvas, self)
         self.layout_.addWidget(self.toolbar)
         self.layout_.addWidget(self.canvas, 1)
         self.canvas.draw_idle()
