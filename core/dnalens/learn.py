@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cancel import check_cancelled
 from .context import RunContext
 from .embedding import Embedder, EmbeddingOptions
 from .errors import InputError
@@ -148,6 +149,7 @@ def out_of_fold(features: np.ndarray, targets: np.ndarray, task: str, kind: str,
     classes = np.unique(targets)
     out = np.zeros((len(targets), len(classes))) if task == "classification" else np.zeros(len(targets))
     for train, test in folds:
+        check_cancelled()  # the GUI's Cancel, between folds
         estimator = build_estimator(kind, task, seed).fit(features[train], targets[train])
         out[test] = estimator.predict_proba(features[test]) if task == "classification" else \
             estimator.predict(features[test])
@@ -187,6 +189,7 @@ def paired_bootstrap(targets: np.ndarray, predictions: dict[str, np.ndarray], ta
     if len(names) == 2:
         samples[DIFFERENCE] = {}
     for _ in range(BOOTSTRAP):
+        check_cancelled()
         chosen = rng.integers(0, len(targets), len(targets))
         if task == "classification" and len(np.unique(targets[chosen])) < len(np.unique(targets)):
             continue
@@ -244,6 +247,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
     intervals = paired_bootstrap(targets, predictions, task, seed)
     table = {name: {metric: {"value": value, "ci95": intervals[name].get(metric)} for metric, value in per.items()}
              for name, per in values.items()}
+    check_cancelled()
     fitted = build_estimator(kind, task, seed).fit(features, targets)
     # Keep only the refitted best pipeline of a penalty search: smaller, and all that predicting needs.
     final = getattr(fitted, "best_estimator_", fitted)

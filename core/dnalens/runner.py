@@ -12,6 +12,7 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from .cancel import check_cancelled, current_cancel_event
 from .device import emulated_bf16_warning
 from .errors import Cancelled, DNALensError
 
@@ -113,6 +114,9 @@ class Runner:
                                                                       file=sys.stderr))
     # Called once when a single sequence does not fit on the GPU: moves the model to the CPU.
     move_to_cpu: Callable[[], None] | None = None
+    # Set: the next batch raises Cancelled. By default the event of the run in progress (cancel.py), so every
+    # operation's runner honours the GUI's Cancel within one batch.
+    cancel_event: threading.Event | None = field(default_factory=current_cancel_event)
 
     def __post_init__(self) -> None:
         if not self.token_budget:
@@ -148,6 +152,7 @@ class Runner:
         with torch.inference_mode():
             while pending:
                 batch = pending.pop(0)
+                check_cancelled(self.cancel_event)
                 if progress is not None:
                     progress.check_cancelled()
                 try:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, Signal
 
+from dnalens.cancel import cancellable
 from dnalens.context import RunContext
 from dnalens.errors import Cancelled, DNALensError
 
@@ -42,7 +43,8 @@ class Worker(QRunnable):
                              progress_callback=lambda done, total: self.signals.progress.emit(done, total or 0),
                              warn=self.signals.warning.emit)
         try:
-            result = self.job(context)
+            with cancellable(self.cancel_event):  # every runner of this run checks it between batches
+                result = self.job(context)
         except Cancelled:
             self.signals.cancelled.emit()
         except DNALensError as error:
