@@ -123,3 +123,14 @@ def test_no_training_window_overlaps_the_held_out_chrx_region(monkeypatch, tmp_p
     chr20 = starts[~chrx] - 10**9
     validation = training.VALIDATION_REGION
     assert not ((chr20 < validation.end) & (chr20 + 512 > validation.start)).any()
+
+
+def test_auroc_counts_pairs_with_ties_as_halves():
+    from dnalens_training.variant_effect import auroc
+
+    # Positives 0.9, 0.5; negatives 0.5, 0.1: pairs won 1 + 1 + 0.5 (tie) + 1 of 4.
+    assert auroc(np.array([0.9, 0.5, 0.5, 0.1]), np.array([1, 1, 0, 0])) == pytest.approx(3.5 / 4)
+    rng = np.random.default_rng(0)
+    scores, labels = rng.integers(0, 5, 200).astype(float), rng.integers(0, 2, 200)
+    by_pairs = np.mean([(p > n) + 0.5 * (p == n) for p in scores[labels == 1] for n in scores[labels == 0]])
+    assert auroc(scores, labels) == pytest.approx(by_pairs)

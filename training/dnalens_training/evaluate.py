@@ -11,6 +11,7 @@ neighbours. Score: bits per nucleotide, -log2 P(true base), with P renormalised 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import time
@@ -52,6 +53,26 @@ def model_bits(model, windows: np.ndarray, sites: np.ndarray, batch_size: int = 
         truth = codes[rows, batch_sites].long()
         bits.append((-log_probs.gather(-1, truth.unsqueeze(-1)).squeeze(-1) / math.log(2)).flatten())
     return torch.cat(bits).numpy()
+
+
+CACHE = Path(__file__).resolve().parents[2] / "build" / "cache" / "evaluation"
+
+
+def _cached(key: str, compute) -> np.ndarray:
+    """Per-site bits, kept in build/cache/evaluation under a key naming everything they depend on."""
+    path = CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.npy"
+    if path.exists():
+        return np.load(path)
+    values = compute()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part.npy")
+    np.save(partial, values)
+    partial.replace(path)
+    return values
+
+
+def _weights_digest(model_dir: Path) -> str:
+    return hashlib.sha256((Path(model_dir) / "model.safetensors").read_bytes()).hexdigest()
 
 
 def training_sources(model_dir: Path) -> list[tuple[Path, Region]]:
@@ -113,12 +134,17 @@ def evaluate(model_dir: Path, windows: int = 2000, max_k: int = 6, seed: int = 0
     starts = coordinates[:, 0]
     offsets = choose_sites(windows, 512, rng)
     repeats = _site_repeats(test_windows, starts, offsets, log)
-    model = AutoModelForMaskedLM.from_pretrained(model_dir)
-    bits = model_bits(model, test_windows, offsets)
+    sites_key = f"{CHRX.stat().st_size}|{hashlib.sha256(starts.tobytes() + offsets.tobytes()).hexdigest()}"
+
+    def bits_of(folder: Path) -> np.ndarray:
+        return _cached(f"model|{_weights_digest(folder)}|{sites_key}", lambda: model_bits(
+            AutoModelForMaskedLM.from_pretrained(folder), test_windows, offsets))
+
+    bits = bits_of(model_dir)
     log(f"model: {bits.mean():.4f} bits/nt on {bits.size} sites ({time.time() - started:.0f} s)")
     previous_bits = None
     if previous is not None:
-        previous_bits = model_bits(AutoModelForMaskedLM.from_pretrained(previous), test_windows, offsets)
+        previous_bits = bits_of(previous)
         log(f"previous weights: {previous_bits.mean():.4f} bits/nt ({time.time() - started:.0f} s)")
 
     # The baseline scores the very same sites: centres inside the same windows, padded with the windows' own
@@ -128,15 +154,21 @@ def evaluate(model_dir: Path, windows: int = 2000, max_k: int = 6, seed: int = 0
     stride = 512 + 8
     centres = (8 + np.arange(windows)[:, None] * stride + offsets).flatten()
     sources = training_sources(model_dir)
-    training_codes = [(read_chromosome(path), region) for path, region in sources]
-    per_site = {}
-    for k in range(1, max_k + 1):
+    training_codes: list = []
+
+    def baseline_bits(k: int) -> np.ndarray:
+        if not training_codes:
+            training_codes.extend((read_chromosome(path), region) for path, region in sources)
         baseline = KmerContextModel(k)
         for codes, region in training_codes:
             baseline.fit(codes, exclude=(region.start, region.end))
-        per_site[k] = -baseline.log2_prob(flat, centres)
+        return -baseline.log2_prob(flat, centres)
+
+    sources_key = "|".join(f"{path}:{path.stat().st_size}:{region}" for path, region in sources)
+    per_site = {}
+    for k in range(1, max_k + 1):
+        per_site[k] = _cached(f"kmer|{k}|{sources_key}|{sites_key}", lambda k=k: baseline_bits(k))
         log(f"k-mer baseline k={k}: {per_site[k].mean():.4f} bits/nt ({time.time() - started:.0f} s)")
-        del baseline
     result = {
         "test_data": f"{CHRX} (GRCh37 chrX) {TEST_REGION.start:,}-{TEST_REGION.end:,}",
         "kmer_training_data": [f"{path} excluding {region.start:,}-{region.end:,}" for path, region in sources],
