@@ -23,12 +23,17 @@ def test_a_signal_mid_run_leaves_no_output(tmp_path, signum, code):
     process = subprocess.Popen([sys.executable, "-m", "dnalens.cli", "embed", str(big), "-o", str(out),
                                 "--model", TINY, "--npz", str(out.with_suffix(".npz"))],
                                stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not any(out.parent.iterdir()) and time.monotonic() < deadline:  # the run has started writing
-        time.sleep(0.05)
-    time.sleep(0.5)
-    process.send_signal(signum)
-    _, err = process.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(out.parent.iterdir()) and time.monotonic() < deadline:  # the run has started writing
+            time.sleep(0.05)
+        time.sleep(0.5)
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:  # a failed or timed-out test must not leave the 30,000-sequence run going
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert process.returncode == code, err
     assert "Traceback" not in err
     assert list(out.parent.iterdir()) == []
