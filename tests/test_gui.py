@@ -57,7 +57,7 @@ def test_embed_page_shows_the_embeddings(qtbot, window, tmp_path):
     assert page.table.cell(0, "e0") == rows[0]["e0"]
     saved = np.load(tmp_path / "results" / "sequences_embeddings.npz")
     assert float(page.table.cell(0, "e0")) == pytest.approx(float(saved["embeddings"][0, 0]), rel=1e-5)
-    assert page.plot.canvas is not None  # the PCA projection, with its toolbar
+    assert page.plot.image is not None and page.plot.figure is not None  # the PCA projection, with its toolbar
     assert "ModernBert" in window.model_panel.summary.text()
 
 
@@ -112,7 +112,7 @@ def test_compare_page_gives_scipy_statistics(qtbot, window):
     welch = stats.ttest_ind(exon, intron, equal_var=False).pvalue
     assert page.table.cell(0, "test") == "welch_t"
     assert float(page.table.cell(0, "p_value")) == pytest.approx(welch, rel=1e-5)
-    assert page.plot.canvas is not None
+    assert page.plot.image is not None and page.plot.figure is not None
 
 
 def test_learn_page_trains_like_the_cli_then_predicts(qtbot, window, tmp_path, run_cli):
@@ -132,7 +132,7 @@ def test_learn_page_trains_like_the_cli_then_predicts(qtbot, window, tmp_path, r
                    "--report", cli_report, "--model", TINY_MODEL).code == 0
     expected = {(r["features"], r["metric"]): r["value"] for r in read_table(cli_report)[1]}
     assert shown == expected and ("language_model_minus_baseline", "roc_auc") in shown
-    assert page.plot.canvas is not None  # ROC curves and the confusion matrix
+    assert page.plot.image is not None and page.plot.figure is not None  # ROC curves and the confusion matrix
     trained = tmp_path / "results" / "prom_core_subset_classification.json"
     assert trained.exists()
 
@@ -150,9 +150,11 @@ def test_learn_page_reports_a_table_without_labels(qtbot, window):
     page = window.pages[4]
     page.labelled.setText(str(TEST_DATA / "exon_scores.tsv"))
     window.tabs.setCurrentIndex(4)
-    window.load_model(str(TINY_MODEL))
+    window.load_model()
     qtbot.waitUntil(lambda: window.worker is None and window.model is not None, timeout=30_000)
+    before = window.completed_runs
     window.run_button.click()
+    qtbot.waitUntil(lambda: window.completed_runs > before, timeout=30_000)  # the table is read in the worker
     message, _ = window.last_error
     assert message.startswith("dnalens: error: ") and "needs columns 'sequence' and 'label'" in message
     assert window.run_button.isEnabled()
@@ -164,7 +166,7 @@ def test_cancel_mid_run_writes_nothing_and_the_app_stays_usable(qtbot, window, t
     many.write_text("".join(f">s{i}\n{''.join(rng.choice(list('ACGT'), 300))}\n" for i in range(12_000)))
     page = window.pages[0]
     page.sequences.file.setText(str(many))
-    window.load_model(str(TINY_MODEL))
+    window.load_model()
     qtbot.waitUntil(lambda: window.worker is None and window.model is not None, timeout=30_000)
     gaps, last = [], [time.monotonic()]
 
@@ -211,7 +213,7 @@ def test_screenshot_option(tmp_path):
 def test_tables_show_four_significant_digits_and_keep_every_digit_in_the_tooltip(qtbot):
     from PySide6.QtCore import Qt
 
-    from dnalens_gui.widgets import TsvModel
+    from dnalens_gui.table import TsvModel
 
     model = TsvModel(["id", "pos", "p_value"], [{"id": "chr20.1", "pos": "31000001", "p_value": "0.0001234567"}])
     shown = [model.data(model.index(0, column), Qt.DisplayRole) for column in range(3)]

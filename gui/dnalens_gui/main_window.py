@@ -1,16 +1,20 @@
-"""The main window: model and device on the left, one tab per operation, Run/Cancel and progress below."""
+"""The main window: model and device on the left, one tab per operation, Run/Cancel and progress below, a
+banner for the last run's warnings and a Messages panel that keeps every warning and error."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QThreadPool, Slot
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QUrl, Slot
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QDockWidget,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -21,8 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from dnalens import __version__
+from dnalens.errors import InputError
 
+from .help import about_text, show_help
 from .pages import PAGES
+from .settings import restore_page, save_page
 from .side_panels import DevicePanel, ModelPanel
 from .widgets import FileField
 from .workers import Worker
@@ -32,21 +39,57 @@ def default_results_folder() -> Path:
     return Path.home() / "DNALens results"
 
 
+class Banner(QWidget):
+    """The last run's warnings, above the pages, until the next run or Dismiss."""
+
+    def __init__(self):
+        super().__init__()
+        self.setObjectName("banner")
+        self.setStyleSheet("#banner { background: #fff3cd; border: 1px solid #e0b252; border-radius: 3px; }")
+        self.setAttribute(Qt.WA_StyledBackground, True)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(dismiss)
+        self.warnings: list[str] = []
+        self.hide()
+
+    def clear(self) -> None:
+        self.warnings = []
+        self.hide()
+
+    def add(self, message: str) -> None:
+        self.warnings.append(message)
+        shown = "<br>".join(f"⚠ {w}" for w in self.warnings[:3])
+        more = len(self.warnings) - 3
+        if more > 0:
+            shown += f"<br>… and {more} more in the Messages panel"
+        self.text.setText(f"<b>Warnings from this run</b><br>{shown}")
+        self.show()
+
+
 class MainWindow(QMainWindow):
     def __init__(self):
         super().__init__()
         self.setWindowTitle(f"DNALens {__version__}")
         self.pool = QThreadPool.globalInstance()
         self.model = None
+        self.model_key: tuple[str, str] | None = None  # (model, device) the loaded model was asked for
         self.worker: Worker | None = None
         self.started = 0.0
         self.last_error: tuple[str, str] | None = None
         self.completed_runs = 0  # operation runs finished (success, failure or cancel): lets tests wait
         self._continuation = None  # what to do once the current worker has finished (run after loading)
+        self._closing = False
 
         self.model_panel = ModelPanel()
         self.device_panel = DevicePanel()
-        self.model_panel.load_requested.connect(self.load_model)
+        self.model_panel.load_requested.connect(lambda _spec: self.load_model())
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.model_panel)
@@ -57,11 +100,12 @@ class MainWindow(QMainWindow):
         self.pages = [page_class() for page_class in PAGES]
         for page in self.pages:
             self.tabs.addTab(page, page.title)
+        self.banner = Banner()
         self.results = FileField("folder for result files", folder=True)
         self.results.setText(str(QSettings().value("results_folder", str(default_results_folder()))))
-        self.results.setToolTip("Every run writes its tables and plots here")
+        self.results.setToolTip("Every run writes its tables and plots here, under new names (never replacing a file)")
         self.run_button = QPushButton("Run")
-        self.run_button.setDefault(True)
+        self.run_button.setToolTip("Run this page (Enter or Ctrl+Return)")
         self.run_button.clicked.connect(self.run_current)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -77,40 +121,125 @@ class MainWindow(QMainWindow):
         bottom.addWidget(self.cancel_button)
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
+        centre_layout.addWidget(self.banner)
         centre_layout.addWidget(self.tabs, 1)
         centre_layout.addLayout(bottom)
 
         splitter = QSplitter()
         splitter.addWidget(side)
         splitter.addWidget(centre)
-        splitter.setSizes([330, 950])
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([300, 980])
         self.setCentralWidget(splitter)
+        self.messages = QPlainTextEdit()
+        self.messages.setReadOnly(True)
+        self.messages.setMaximumBlockCount(5000)
+        self.messages.setPlaceholderText("Warnings, errors and finished runs are listed here.")
+        dock = QDockWidget("Messages")
+        dock.setObjectName("messages")
+        dock.setWidget(self.messages)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                         | QDockWidget.DockWidgetClosable)
+        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
+        self.messages_dock = dock
+        self.resizeDocks([dock], [90], Qt.Vertical)
         self.setStatusBar(QStatusBar())
         self.statusBar().showMessage("Load a model, choose an operation, then Run.")
-        self.resize(1300, 800)
-        geometry = QSettings().value("geometry")
+        self._build_menus()
+        self.resize(1280, 800)
+        settings = QSettings()
+        geometry = settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        for page in self.pages:
+            restore_page(page)
+        self.tabs.setCurrentIndex(int(settings.value("page", 0) or 0))
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        open_results = file_menu.addAction("Open results folder")
+        open_results.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(self.results.text())))
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("Quit")
+        quit_action.setShortcut(QKeySequence.Quit)
+        quit_action.triggered.connect(self.close)
+        run_menu = menus.addMenu("&Run")
+        self.run_action = QAction("Run this page", self)
+        self.run_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.run_action.triggered.connect(self._run_if_idle)
+        run_menu.addAction(self.run_action)
+        cancel_action = run_menu.addAction("Cancel")
+        cancel_action.setShortcut(QKeySequence(Qt.Key_Escape))
+        cancel_action.triggered.connect(self.cancel)
+        view_menu = menus.addMenu("&View")
+        view_menu.addAction(self.messages_dock.toggleViewAction())
+        help_menu = menus.addMenu("&Help")
+        help_action = help_menu.addAction("DNALens help")
+        help_action.setShortcut(QKeySequence.HelpContents)
+        help_action.triggered.connect(lambda: show_help(self))
+        about = help_menu.addAction("About DNALens")
+        about.triggered.connect(lambda: QMessageBox.about(self, "About DNALens", about_text(self)))
+
+    def keyPressEvent(self, event) -> None:
+        # Enter in a field the field does not use (line edits, spin boxes, combo boxes) runs the page; the
+        # paste box keeps its new lines.
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter):
+            self._run_if_idle()
+            return
+        super().keyPressEvent(event)
+
+    def _run_if_idle(self) -> None:
+        if self.worker is None:
+            self.run_current()
+
+    def log(self, kind: str, message: str) -> None:
+        self.messages.appendPlainText(f"{time.strftime('%H:%M:%S')}  {kind}: {message}")
 
     # ---- model ---------------------------------------------------------------------------------------
-    def load_model(self, spec: str, then=None) -> None:
-        from dnalens.model import load_model
+    def _wanted(self) -> tuple[str, str]:
+        """(model spec, device) asked for by the side panels; an empty model folder is an error."""
+        spec = self.model_panel.spec()
+        if not spec:
+            raise InputError("choose a model folder (or a hub id), or the built-in model")
+        return ("dnalens-default" if spec == "default" else spec), self.device_panel.device()
 
-        device = self.device_panel.device()
-        self._start(Worker(lambda context: load_model(spec, device=device)), self._model_loaded, f"loading {spec}",
-                    then=then)
+    def load_model(self, then=None) -> None:
+        try:
+            spec, device = self._wanted()
+        except InputError as error:
+            self.show_error(f"dnalens: error: {error}", "")
+            return
+
+        def load(context):
+            from dnalens.model import load_model  # torch and transformers: imported in the worker
+
+            return load_model("default" if spec == "dnalens-default" else spec, device=device)
+
+        self._pending_key = (spec, device)
+        self._start(Worker(load), self._model_loaded, f"loading {spec}", then=then)
 
     def _model_loaded(self, model) -> None:
-        self.model = model
+        self.model, self.model_key = model, self._pending_key
         self.model_panel.show_model(model.describe())
-        self.statusBar().showMessage(f"Model ready on {model.device} ({str(model.dtype).replace('torch.', '')})")
+        message = f"Model {model.source.id} ready on {model.device} ({str(model.dtype).replace('torch.', '')})"
+        self.statusBar().showMessage(message)
+        self.log("model", message)
 
     # ---- runs ----------------------------------------------------------------------------------------
     def run_current(self) -> None:
-        page = self.tabs.currentWidget()
-        if page.needs_model and (self.model is None or self.model.source.id != self._wanted_model_id()):
-            self.load_model(self.model_panel.spec(), then=self.run_current)
+        if self.worker is not None:
             return
+        page = self.tabs.currentWidget()
+        if page.needs_model:
+            try:
+                wanted = self._wanted()
+            except InputError as error:
+                self.show_error(f"dnalens: error: {error}", "")
+                return
+            if self.model is None or self.model_key != wanted:  # a new model, or the device was changed
+                self.load_model(then=self.run_current)
+                return
         results = Path(self.results.text() or default_results_folder()).expanduser()
         try:
             results.mkdir(parents=True, exist_ok=True)
@@ -118,12 +247,13 @@ class MainWindow(QMainWindow):
         except Exception as error:  # bad parameters: the same one-line message the CLI would give
             self.show_error(f"dnalens: error: {error}", "")
             return
-        QSettings().setValue("results_folder", str(results))
-        self._start(Worker(job), page.show_result, page.title, counts_as_run=True)
-
-    def _wanted_model_id(self) -> str:
-        spec = self.model_panel.spec()
-        return "dnalens-default" if spec in ("", "default") else spec
+        settings = QSettings()
+        settings.setValue("results_folder", str(results))
+        settings.setValue("page", self.tabs.currentIndex())
+        save_page(page)
+        self.banner.clear()
+        self._start(Worker(lambda context: page.prepare(job(context))), page.show_result, page.title,
+                    counts_as_run=True)
 
     def _start(self, worker: Worker, on_success, label: str, then=None, counts_as_run: bool = False) -> None:
         if self.worker is not None:
@@ -141,6 +271,7 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)  # busy until the first progress report
         self.progress.setFormat(label)
         self.statusBar().showMessage(f"{label}…")
+        self.log("start", label)
         # Worker signals arrive through queued connections; the receivers are @Slot methods of this window.
         worker.signals.progress.connect(self._on_progress)
         worker.signals.warning.connect(self._on_warning)
@@ -156,27 +287,35 @@ class MainWindow(QMainWindow):
             self.progress.setRange(0, total)
             self.progress.setValue(done)
             elapsed = time.monotonic() - self.started
-            left = elapsed / done * (total - done) if done else 0
-            self.progress.setFormat(f"{self._label}: {done:,}/{total:,} sequences, ~{left:.0f} s left "
-                                    f"({self._device})")
+            left = f", ~{elapsed / done * (total - done):.0f} s left" if done and done < total else ""
+            step = "" if done < total else ", finishing (statistics, plots)"
+            self.progress.setFormat(f"{self._label}: {done:,}/{total:,}{left}{step} ({self._device})")
 
     @Slot(str)
     def _on_warning(self, message: str) -> None:
+        self.banner.add(message)
+        self.log("warning", message)
         self.statusBar().showMessage(f"warning: {message}")
 
     @Slot(object)
     def _on_succeeded(self, result) -> None:
         self._on_success(result)
-        outputs = getattr(result, "outputs", None)
+        outputs = getattr(getattr(result, "result", result), "outputs", None)
         if outputs:
-            self.statusBar().showMessage(f"Done in {time.monotonic() - self.started:.1f} s: wrote "
-                                         + ", ".join(path.name for path in outputs) + f" to {outputs[0].parent}")
+            message = (f"Done in {time.monotonic() - self.started:.1f} s: wrote "
+                       + ", ".join(path.name for path in outputs) + f" to {outputs[0].parent}")
+            if self.banner.warnings:
+                message += f" ({len(self.banner.warnings)} warning(s): see above)"
+            self.statusBar().showMessage(message)
+            self.log("done", message)
         if self._then is not None:
             self._continuation = self._then
 
     @Slot()
     def _on_cancelled(self) -> None:
-        self.statusBar().showMessage("Cancelled; no files were written.")
+        message = f"Cancelled {self._label} after {time.monotonic() - self.started:.1f} s; no files were written."
+        self.statusBar().showMessage(message)
+        self.log("cancelled", message)
 
     @Slot()
     def _finished(self) -> None:
@@ -189,6 +328,9 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.progress.setFormat("idle")
+        if self._closing:
+            self.close()
+            return
         continuation, self._continuation = self._continuation, None
         if continuation is not None:
             continuation()
@@ -202,13 +344,25 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str, details: str) -> None:
         self.last_error = (message, details)
         self.statusBar().showMessage(message)
+        self.log("error", message)
+        if self._closing:
+            return
         box = QMessageBox(QMessageBox.Warning, "DNALens", message, QMessageBox.Ok, self)
         if details:
             box.setDetailedText(details)
         box.open()
 
     def closeEvent(self, event) -> None:
-        QSettings().setValue("geometry", self.saveGeometry())
-        if self.worker is not None:
+        if self.worker is not None:  # cancel, and close once the worker has stopped (within one batch)
+            self._closing = True
+            self._continuation = None
             self.worker.cancel()
+            self.statusBar().showMessage("Cancelling before closing…")
+            event.ignore()
+            return
+        settings = QSettings()
+        settings.setValue("geometry", self.saveGeometry())
+        settings.setValue("page", self.tabs.currentIndex())
+        for page in self.pages:
+            save_page(page)
         super().closeEvent(event)

@@ -1,19 +1,25 @@
 """One page per operation. A page collects parameters and returns a job that calls the core operation;
-it never computes anything itself."""
+it never computes anything itself. The job, and everything heavy about its result (importing the core module,
+reading the table, drawing the plot), runs in the worker thread; `show_result` only hands finished pieces to
+widgets."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -25,14 +31,39 @@ from PySide6.QtWidgets import (
 
 from dnalens.context import RunContext
 from dnalens.errors import InputError
-from dnalens.model import LanguageModel
 from dnalens.variant_cases import DEFAULT_MAX_DIFFERENCES
 
-from .widgets import FileField, PlotPanel, ResultTable
+from .table import ALL_ROWS, ResultTable, TableData
+from .widgets import FileField, ImagePlot
 
 FASTA = "FASTA (*.fa *.fasta *.fna *.fa.gz *.fasta.gz);;All files (*)"
 TABLES = "Tables (*.tsv *.tab *.txt);;All files (*)"
 Job = Callable[[RunContext], object]
+
+
+@dataclass
+class Shown:
+    """A finished run, ready to display: built in the worker thread."""
+
+    result: object
+    table: TableData | None
+    figure: object = None
+    image: QImage | None = None
+    summary: str = ""
+
+
+def unique_stem(folder: Path, stem: str, suffixes: list[str]) -> str:
+    """`stem`, or `stem_2`, `stem_3`…: the first for which none of the result files exists yet, so a run never
+    replaces an earlier run's results."""
+    candidate, number = stem, 1
+    while any((folder / f"{candidate}{suffix}").exists() for suffix in suffixes):
+        number += 1
+        candidate = f"{stem}_{number}"
+    return candidate
+
+
+def stem_of(path: str) -> str:
+    return Path(path).name.split(".")[0] or "input"
 
 
 class OperationPage(QWidget):
@@ -43,44 +74,126 @@ class OperationPage(QWidget):
         super().__init__()
         self.form = QFormLayout()
         self.table = ResultTable()
-        self.plot = PlotPanel()
+        self.plot = ImagePlot()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setVisible(False)
         self.outputs: list[Path] = []
+        self.status_filter = QComboBox()
+        self.status_filter.setToolTip("Show only the rows with this status (e.g. the pairs that were not scored)")
+        self.status_filter.setVisible(False)
+        self.status_filter.currentTextChanged.connect(self._filter_changed)
+        self.shown_rows = QLabel("")
+        copy = QPushButton("Copy")
+        copy.setToolTip("Copy the selected cells (or the whole shown table) as tab-separated text, every digit")
+        copy.clicked.connect(self.table.copy)
+        save = QPushButton("Save table as…")
+        save.setToolTip("Save the shown rows as TSV or CSV (opens in a spreadsheet)")
+        save.clicked.connect(self.save_table)
         export = QPushButton("Export results…")
         export.setToolTip("Copy the result files (table, VCF, NPZ, plots) to a folder of your choice")
         export.clicked.connect(self.export)
+        table_bar = QHBoxLayout()
+        table_bar.addWidget(self.status_filter)
+        table_bar.addWidget(self.shown_rows, 1)
+        table_bar.addWidget(copy)
+        table_bar.addWidget(save)
+        table_bar.addWidget(export)
+        table_box = QWidget()
+        table_layout = QVBoxLayout(table_box)
+        table_layout.setContentsMargins(0, 0, 0, 0)
+        table_layout.addLayout(table_bar)
+        table_layout.addWidget(self.table, 1)
+        view_box = QWidget()
+        view_layout = QVBoxLayout(view_box)
+        view_layout.setContentsMargins(0, 0, 0, 0)
+        view_layout.addWidget(self.summary)
+        view_layout.addWidget(self.plot, 1)
         results = QSplitter()
-        results.addWidget(self.table)
-        results.addWidget(self.plot)
-        results.setSizes([500, 400])
+        results.addWidget(table_box)
+        results.addWidget(view_box)
+        results.setSizes([520, 420])
         form_box = QWidget()
         form_box.setLayout(self.form)
         layout = QVBoxLayout(self)
         layout.addWidget(form_box)
         layout.addWidget(results, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(export)
-        layout.addLayout(row)
         self.build_form()
 
     def build_form(self) -> None:
         raise NotImplementedError
 
-    def job(self, model: LanguageModel | None, results: Path) -> Job:
+    def job(self, model, results: Path) -> Job:
+        """Checks the form on the GUI thread (cheap), returns what the worker runs."""
         raise NotImplementedError
 
-    def show_result(self, result) -> None:
-        self.outputs = list(result.outputs)
-        self.table.show_file(self.outputs[0])
+    # ---- worker thread ---------------------------------------------------------------------------------
+    def prepare(self, result) -> Shown:
+        """Reads the result table and draws the plot, in the worker thread."""
+        from .figures import render
+
+        outputs = list(getattr(result, "outputs", []) or [])
+        table = TableData.read(outputs[0]) if outputs else None
         figures = getattr(result, "figures", {}) or {}
-        if figures:
-            self.plot.show_figure(next(iter(figures.values())))
+        figure = next(iter(figures.values()), None) if figures else self.extra_figure(table)
+        summary = self.describe(table) if table is not None else ""
+        return Shown(result, table, figure, render(figure) if figure is not None else None, summary)
+
+    def extra_figure(self, table: TableData | None):
+        return None
+
+    def describe(self, table: TableData) -> str:
+        return ""
+
+    # ---- GUI thread ------------------------------------------------------------------------------------
+    def show_result(self, shown: Shown) -> None:
+        self.outputs = list(getattr(shown.result, "outputs", []) or [])
+        if shown.table is not None:
+            self.table.show_table(shown.table)
+        self.plot.show_image(shown.image, shown.figure)
+        self.summary.setText(shown.summary)
+        self.summary.setVisible(bool(shown.summary))
+        statuses = self.table.model().statuses()
+        self.status_filter.blockSignals(True)
+        self.status_filter.clear()
+        if len(statuses) > 1 or (statuses and statuses != ["ok"]):
+            self.status_filter.addItems([ALL_ROWS, *(["not ok"] if "ok" in statuses else []), *statuses])
+        self.status_filter.blockSignals(False)
+        self.status_filter.setVisible(self.status_filter.count() > 0)
+        self._count_rows()
+
+    def _filter_changed(self, text: str) -> None:
+        self.table.model().set_status_filter(None if text in ("", ALL_ROWS) else text)
+        self._count_rows()
+
+    def _count_rows(self) -> None:
+        model = self.table.model()
+        total, showing = len(model.rows), model.rowCount()
+        self.shown_rows.setText(f"{total:,} rows" if showing == total else f"{showing:,} of {total:,} rows")
+
+    def save_table(self) -> None:
+        if not self.table.model().columns:
+            return
+        start = str(self.outputs[0].with_suffix(".csv")) if self.outputs else ""
+        path, chosen = QFileDialog.getSaveFileName(self, "Save table as", start,
+                                                   "CSV (*.csv);;Tab-separated (*.tsv)")
+        if path:
+            self.write_table(Path(path), "\t" if path.endswith((".tsv", ".txt")) or "tsv" in chosen else ",")
+
+    def write_table(self, path: Path, delimiter: str) -> None:
+        path.write_text(self.table.model().delimited(delimiter))
 
     def export(self) -> None:
         if not self.outputs:
             return
         folder = QFileDialog.getExistingDirectory(self, "Export results to")
-        for path in self.outputs if folder else []:
+        if not folder:
+            return
+        existing = [p.name for p in self.outputs if (Path(folder) / p.name).exists()]
+        if existing and QMessageBox.question(self, "DNALens", f"Replace {', '.join(existing)} in {folder}?") \
+                != QMessageBox.Yes:
+            return
+        for path in self.outputs:
             shutil.copy2(path, Path(folder) / path.name)
 
 
@@ -111,7 +224,7 @@ class SequenceInput(QWidget):
         if not text.startswith(">"):
             lines = [line.strip() for line in text.splitlines() if line.strip()]
             text = "".join(f">sequence_{i}\n{line}\n" for i, line in enumerate(lines, start=1))
-        path = results / "pasted_sequences.fa"
+        path = results / f"{unique_stem(results, 'pasted_sequences', ['.fa'])}.fa"
         path.write_text(text + ("\n" if not text.endswith("\n") else ""))
         return str(path)
 
@@ -147,18 +260,21 @@ class EmbedPage(OperationPage):
         self.form.addRow("Labels", self.labels)
 
     def job(self, model, results):
-        from dnalens.embed import embed_fasta
-        from dnalens.embedding import EmbeddingOptions
-
         fasta = self.sequences.fasta(results)
-        options = EmbeddingOptions(pooling=self.pooling.currentText(), layer=self.layer.text().strip(),
-                                   rc_average=self.rc.isChecked())
-        stem = Path(fasta).name.split(".")[0]
+        pooling, layer, rc = self.pooling.currentText(), self.layer.text().strip(), self.rc.isChecked()
+        stem = unique_stem(results, stem_of(fasta), ["_embeddings.tsv", "_embeddings.npz", "_projection.png"])
         labels = self.labels.text() or None
-        return lambda context: embed_fasta(model, fasta, results / f"{stem}_embeddings.tsv", options=options,
-                                           npz=results / f"{stem}_embeddings.npz",
-                                           projection=results / f"{stem}_projection.png", labels=labels,
-                                           context=context)
+
+        def run(context):
+            from dnalens.embed import embed_fasta
+            from dnalens.embedding import EmbeddingOptions
+
+            options = EmbeddingOptions(pooling=pooling, layer=layer, rc_average=rc)
+            return embed_fasta(model, fasta, results / f"{stem}_embeddings.tsv", options=options,
+                               npz=results / f"{stem}_embeddings.npz", projection=results / f"{stem}_projection.png",
+                               labels=labels, context=context)
+
+        return run
 
 
 class PredictPage(OperationPage):
@@ -174,13 +290,18 @@ class PredictPage(OperationPage):
         self.form.addRow("", self.all_positions)
 
     def job(self, model, results):
-        from dnalens.predict import parse_positions, predict_fasta
-
         fasta = self.sequences.fasta(results)
-        positions = None if self.all_positions.isChecked() else parse_positions(self.positions.text())
-        stem = Path(fasta).name.split(".")[0]
-        return lambda context: predict_fasta(model, fasta, results / f"{stem}_predictions.tsv", positions=positions,
-                                             plot=results / f"{stem}_predictions.png", context=context)
+        every, text = self.all_positions.isChecked(), self.positions.text()
+        stem = unique_stem(results, stem_of(fasta), ["_predictions.tsv", "_predictions.png"])
+
+        def run(context):
+            from dnalens.predict import parse_positions, predict_fasta
+
+            positions = None if every else parse_positions(text)
+            return predict_fasta(model, fasta, results / f"{stem}_predictions.tsv", positions=positions,
+                                 plot=results / f"{stem}_predictions.png", context=context)
+
+        return run
 
 
 class VariantsPage(OperationPage):
@@ -229,27 +350,40 @@ class VariantsPage(OperationPage):
         self.form.addRow("", self.rc)
 
     def job(self, model, results):
-        from dnalens.embedding import EmbeddingOptions
-        from dnalens.variants import score_variants
-
-        embedding = EmbeddingOptions(pooling=self.pooling.currentText(), layer=self.layer.text().strip())
-        rc_average = self.rc.isChecked()
+        pooling, layer, rc_average = self.pooling.currentText(), self.layer.text().strip(), self.rc.isChecked()
         if self.mode.currentIndex() == 0:
             ref = _require(self.ref_fasta.text(), "the reference FASTA")
             alt = _require(self.alt_fasta.text(), "the mutant FASTA")
-            out = results / f"{Path(ref).name.split('.')[0]}_variant_effects.tsv"
-            pair_by, max_differences = self.pair_by.currentText(), self.max_differences.value()
-            return lambda context: score_variants(model, out, ref_fasta=ref, alt_fasta=alt, pair_by=pair_by,
-                                                  embedding=embedding, rc_average=rc_average,
-                                                  max_differences=max_differences, context=context)
-        vcf = _require(self.vcf.text(), "the VCF file")
-        genome = _require(self.reference.text(), "the reference genome")
-        stem = Path(vcf).name.split(".")[0]
-        window = min(self.window.value(), model.max_bp)
-        return lambda context: score_variants(model, results / f"{stem}_variant_effects.tsv", vcf=vcf,
-                                              reference=genome, window=window,
-                                              vcf_out=results / f"{stem}_annotated.vcf", embedding=embedding,
-                                              rc_average=rc_average, context=context)
+            stem = unique_stem(results, stem_of(ref), ["_variant_effects.tsv"])
+            inputs = {"ref_fasta": ref, "alt_fasta": alt, "pair_by": self.pair_by.currentText(),
+                      "max_differences": self.max_differences.value()}
+            outputs = {}
+        else:
+            vcf = _require(self.vcf.text(), "the VCF file")
+            genome = _require(self.reference.text(), "the reference genome")
+            stem = unique_stem(results, stem_of(vcf), ["_variant_effects.tsv", "_annotated.vcf"])
+            inputs = {"vcf": vcf, "reference": genome, "window": min(self.window.value(), model.max_bp)}
+            outputs = {"vcf_out": results / f"{stem}_annotated.vcf"}
+
+        def run(context):
+            from dnalens.embedding import EmbeddingOptions
+            from dnalens.variants import score_variants
+
+            return score_variants(model, results / f"{stem}_variant_effects.tsv", **inputs, **outputs,
+                                  embedding=EmbeddingOptions(pooling=pooling, layer=layer), rc_average=rc_average,
+                                  context=context)
+
+        return run
+
+    def extra_figure(self, table):
+        from .figures import variant_figure
+
+        return variant_figure(table) if table is not None else None
+
+    def describe(self, table):
+        from .figures import variant_summary
+
+        return variant_summary(table)
 
 
 class ComparePage(OperationPage):
@@ -271,15 +405,19 @@ class ComparePage(OperationPage):
         self.form.addRow("Score", self.value)
 
     def job(self, model, results):
-        from dnalens.compare import compare_tables
-
         tables = [_require(self.first.text(), "the first scores table"),
                   _require(self.second.text(), "the second scores table")]
         names = [self.first_name.text().strip() or "group1", self.second_name.text().strip() or "group2"]
         value = self.value.currentText()
-        return lambda context: compare_tables(tables, results / f"compare_{value}.tsv", value=value,
-                                              group_names=names, plot=results / f"compare_{value}.png",
-                                              context=context)
+        stem = unique_stem(results, f"compare_{value}", [".tsv", ".png"])
+
+        def run(context):
+            from dnalens.compare import compare_tables  # scipy.stats: imported in the worker, not the window
+
+            return compare_tables(tables, results / f"{stem}.tsv", value=value, group_names=names,
+                                  plot=results / f"{stem}.png", context=context)
+
+        return run
 
 
 class LearnPage(OperationPage):
@@ -333,23 +471,35 @@ class LearnPage(OperationPage):
         self.estimator.addItems(CLASSIFIERS if self.task.currentData() == "classification" else REGRESSORS)
 
     def job(self, model, results):
-        from dnalens import learn
-        from dnalens.embedding import EmbeddingOptions
-
         task = self.task.currentData()
         if self.action.currentIndex() == 1:
             trained = _require(self.trained.text(), "a trained model")
             fasta = self.sequences.fasta(results)
-            out = results / f"{Path(fasta).name.split('.')[0]}_{task}_predictions.tsv"
-            return lambda context: learn.predict(model, trained, fasta, out, context=context)
+            stem = unique_stem(results, f"{stem_of(fasta)}_{task}", ["_predictions.tsv"])
+
+            def predict(context):
+                from dnalens import learn
+
+                return learn.predict(model, trained, fasta, results / f"{stem}_predictions.tsv", context=context)
+
+            return predict
         labelled = _require(self.labelled.text(), "the labelled sequences")
-        data = learn.read_labelled(labelled, self.labels.text() or None)
-        stem = f"{Path(labelled).name.split('.')[0]}_{task}"
-        embedding = EmbeddingOptions(pooling=self.pooling.currentText(), layer=self.layer.text().strip())
+        labels = self.labels.text() or None
+        stem = unique_stem(results, f"{stem_of(labelled)}_{task}", [".json", "_cross_validation.tsv", ".png"])
+        pooling, layer = self.pooling.currentText(), self.layer.text().strip()
         kind, folds = self.estimator.currentText(), self.folds.value()
-        return lambda context: learn.train(model, data, results / f"{stem}.json", task=task, kind=kind, cv=folds,
-                                           embedding=embedding, report=results / f"{stem}_cross_validation.tsv",
-                                           plot=results / f"{stem}.png", context=context)
+
+        def train(context):
+            from dnalens import learn
+            from dnalens.embedding import EmbeddingOptions
+
+            data = learn.read_labelled(labelled, labels)
+            return learn.train(model, data, results / f"{stem}.json", task=task, kind=kind, cv=folds,
+                               embedding=EmbeddingOptions(pooling=pooling, layer=layer),
+                               report=results / f"{stem}_cross_validation.tsv", plot=results / f"{stem}.png",
+                               context=context)
+
+        return train
 
 
 PAGES = (EmbedPage, PredictPage, VariantsPage, ComparePage, LearnPage)

@@ -1,4 +1,5 @@
-"""Reusable widgets: file fields that accept drops, a sortable table of a TSV, a matplotlib panel."""
+"""Reusable widgets: file fields that accept drops and remember recent files, and plot panels (a pre-rendered
+image in the page; matplotlib's interactive canvas on request)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,22 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSettings, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QSettings, QStringListModel, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QCompleter,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from dnalens.io.tables import read_table
+RECENT = 15  # files remembered for the path boxes' completion
 
 
 class FileField(QWidget):
@@ -43,6 +46,7 @@ class FileField(QWidget):
         layout.addWidget(self.edit, 1)
         layout.addWidget(browse)
         self.edit.textChanged.connect(self.changed.emit)
+        self.edit.setCompleter(QCompleter(QStringListModel(recent_files(), self.edit), self.edit))
 
     def text(self) -> str:
         return self.edit.text().strip()
@@ -62,6 +66,7 @@ class FileField(QWidget):
         if path:
             settings.setValue("last_folder", str(Path(path) if self.folder else Path(path).parent))
             self.setText(path)
+            remember_file(path)
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -71,71 +76,18 @@ class FileField(QWidget):
         urls = event.mimeData().urls()
         if urls:
             self.setText(urls[0].toLocalFile())
+            remember_file(urls[0].toLocalFile())
 
 
-def shown(value: str) -> str:
-    """Decimals at 4 significant digits for reading; the cell's tooltip and the file keep every digit."""
-    if "." not in value:
-        return value
-    try:
-        return f"{float(value):.4g}"
-    except ValueError:
-        return value
+def recent_files() -> list[str]:
+    value = QSettings().value("recent_files", [])
+    return [value] if isinstance(value, str) else list(value or [])
 
 
-class TsvModel(QAbstractTableModel):
-    """A DNALens TSV (provenance lines skipped); numbers sort as numbers."""
-
-    def __init__(self, columns: list[str], rows: list[dict[str, str]]):
-        super().__init__()
-        self.columns, self.rows = columns, rows
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> TsvModel:
-        return cls(*read_table(path))
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
-        return len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
-        return len(self.columns)
-
-    def data(self, index, role=Qt.DisplayRole):
-        value = self.rows[index.row()][self.columns[index.column()]]
-        if role == Qt.DisplayRole:
-            return shown(value)
-        if role == Qt.ToolTipRole:
-            return value
-        if role == Qt.UserRole:  # sort key
-            try:
-                return float(value)
-            except ValueError:
-                return value
-        return None
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole:
-            return self.columns[section] if orientation == Qt.Horizontal else str(section + 1)
-        return None
-
-
-class ResultTable(QTableView):
-    def __init__(self):
-        super().__init__()
-        self.proxy = QSortFilterProxyModel()
-        self.proxy.setSortRole(Qt.UserRole)
-        self.setModel(self.proxy)
-        self.setSortingEnabled(True)
-        self.sortByColumn(-1, Qt.AscendingOrder)  # input order until the user clicks a header
-        self.setAlternatingRowColors(True)
-
-    def show_file(self, path: str | Path) -> None:
-        self.proxy.setSourceModel(TsvModel.from_file(path))
-        self.resizeColumnsToContents()
-
-    def cell(self, row: int, column: str) -> str:
-        model = self.proxy.sourceModel()
-        return model.rows[row][column]
+def remember_file(path: str) -> None:
+    """Most recent first; offered as completions in every path box."""
+    if path:
+        QSettings().setValue("recent_files", [path, *[p for p in recent_files() if p != path]][:RECENT])
 
 
 class PlotToolbar(NavigationToolbar2QT):
@@ -175,3 +127,62 @@ class PlotPanel(QWidget):
         self.layout_.addWidget(self.toolbar)
         self.layout_.addWidget(self.canvas, 1)
         self.canvas.draw_idle()
+
+
+class ImagePlot(QWidget):
+    """A figure rendered in the worker thread (figures.render), scaled to the panel: showing it costs the GUI
+    thread a pixmap scale, not a matplotlib draw. "Zoom and pan…" opens the interactive canvas on request."""
+
+    def __init__(self):
+        super().__init__()
+        self.figure = None
+        self.image: QImage | None = None
+        self.label = QLabel("Plots appear here after a run.")
+        self.label.setAlignment(Qt.AlignCenter)
+        self.label.setMinimumSize(160, 120)
+        self.label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+        self.zoom = QPushButton("Zoom and pan…")
+        self.zoom.setToolTip("Open the plot in its own window with matplotlib's toolbar (zoom, pan, save as SVG/PDF)")
+        self.zoom.setEnabled(False)
+        self.zoom.clicked.connect(self.open_interactive)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.zoom)
+        layout.addLayout(row)
+
+    def show_image(self, image: QImage | None, figure=None) -> None:
+        self.image, self.figure = image, figure
+        self._pixmap = QPixmap.fromImage(image) if image is not None else None
+        self.zoom.setEnabled(figure is not None)
+        if image is None:
+            self.label.setPixmap(QPixmap())
+            self.label.setText("No plot for this result.")
+            return
+        self._scale()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.image is not None:
+            self._scale()
+
+    def _scale(self) -> None:
+        size = self.label.size()
+        pixmap = self._pixmap
+        if pixmap.width() > size.width() or pixmap.height() > size.height():
+            pixmap = pixmap.scaled(size, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+        self.label.setPixmap(pixmap)
+
+    def open_interactive(self) -> None:
+        if self.figure is None:
+            return
+        dialog = QDialog(self)
+        dialog.setWindowTitle("DNALens plot")
+        panel = PlotPanel()
+        QVBoxLayout(dialog).addWidget(panel)
+        panel.show_figure(self.figure)
+        dialog.resize(1000, 700)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.show()
