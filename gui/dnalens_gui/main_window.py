@@ -3,6 +3,7 @@ banner for the last run's warnings and a Messages panel that keeps every warning
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -221,6 +222,10 @@ class MainWindow(QMainWindow):
 
     def _model_loaded(self, model) -> None:
         self.model, self.model_key = model, self._pending_key
+        # torch, transformers and the model add about a million objects that live as long as the app; a full
+        # garbage collection walking them stopped every thread, this one included, for 0.5 s. Frozen, they
+        # are left out of collections (freezing is a list splice; a collection first would itself stop us).
+        gc.freeze()
         self.model_panel.show_model(model.describe())
         message = f"Model {model.source.id} ready on {model.device} ({str(model.dtype).replace('torch.', '')})"
         self.statusBar().showMessage(message)

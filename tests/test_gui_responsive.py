@@ -1,0 +1,149 @@
+"""The desktop app stays responsive: a 10 ms heartbeat on the GUI thread never waits > 100 ms while runs finish
+and show big tables, and Cancel (or closing the window) ends a run within 2 s (tiny model, offscreen)."""
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from conftest import TEST_DATA
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+
+TINY_MODEL = TEST_DATA / "tiny-model"
+LONGEST_GAP = 0.1
+CANCEL_WITHIN = 2.0
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    import matplotlib
+
+    matplotlib.use("QtAgg")
+    QCoreApplication.setOrganizationName("DNALens-tests")
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    from dnalens_gui.main_window import MainWindow
+
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.model_panel.set_spec(str(TINY_MODEL))
+    main.results.setText(str(tmp_path / "results"))
+    main.show()
+    main.load_model()
+    qtbot.waitUntil(lambda: main.worker is None and main.model is not None, timeout=60_000)
+    return main
+
+
+class Heartbeat:
+    """A 10 ms timer on the GUI thread; `longest` is the longest time between two of its ticks."""
+
+    def __init__(self):
+        self.timer = QTimer()
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+
+    def __enter__(self):
+        self.last = time.monotonic()
+        self.timer.start(10)
+        return self
+
+    def __exit__(self, *exc):
+        self.timer.stop()
+
+    def _tick(self):
+        now = time.monotonic()
+        self.gaps.append(now - self.last)
+        self.last = now
+
+    @property
+    def longest(self) -> float:
+        return max(self.gaps)
+
+
+def random_fasta(path, count: int, length: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    path.write_text("".join(f">s{i}\n{''.join(rng.choice(list('ACGT'), length))}\n" for i in range(count)))
+    return path
+
+
+def test_embed_of_2000_sequences_finishes_and_shows_its_table_without_freezing(qtbot, window, tmp_path):
+    page = window.pages[0]
+    page.sequences.file.setText(str(random_fasta(tmp_path / "many.fa", 2_000, 40)))
+    window.tabs.setCurrentIndex(0)
+    with Heartbeat() as beat:
+        window.run_button.click()
+        qtbot.waitUntil(lambda: window.completed_runs == 1, timeout=300_000)
+        qtbot.wait(200)  # the table's first paint
+    print(f"embed 2,000: longest GUI-thread gap {beat.longest * 1000:.0f} ms over {len(beat.gaps)} ticks")
+    assert window.last_error is None
+    assert page.table.model().rowCount() == 2_000 and page.table.model().columnCount() == 33
+    assert page.table.cell(1999, "id") == "s1999"
+    assert beat.longest < LONGEST_GAP, f"GUI thread blocked for {beat.longest * 1000:.0f} ms"
+
+
+def _cancel_while_running(qtbot, window, index: int, running_for: float = 1.0) -> tuple[float, float]:
+    """Starts page `index`, presses Cancel after `running_for` s; (cancel latency, longest gap)."""
+    window.tabs.setCurrentIndex(index)
+    with Heartbeat() as beat:
+        window.run_button.click()
+        qtbot.wait(int(running_for * 1000))
+        assert window.worker is not None, "the run ended before Cancel"
+        pressed = time.monotonic()
+        window.cancel_button.click()
+        qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
+        latency = time.monotonic() - pressed
+    assert "Cancelled" in window.statusBar().currentMessage()
+    assert window.run_button.isEnabled()
+    return latency, beat.longest
+
+
+def test_predict_every_position_of_5_kb_cancels_within_2_s(qtbot, window, tmp_path):
+    page = window.pages[1]
+    page.sequences.file.setText(str(random_fasta(tmp_path / "long.fa", 1, 5_000)))
+    page.all_positions.setChecked(True)
+    latency, longest = _cancel_while_running(qtbot, window, 1)
+    print(f"predict 5 kb: cancel latency {latency:.2f} s, longest GUI-thread gap {longest * 1000:.0f} ms")
+    assert latency < CANCEL_WITHIN
+    assert longest < LONGEST_GAP
+    assert not list((tmp_path / "results").glob("long_*"))
+    page.all_positions.setChecked(False)  # still usable: a short run afterwards works
+    page.positions.setText("1-3")
+    before = window.completed_runs
+    window.run_button.click()
+    qtbot.waitUntil(lambda: window.completed_runs > before, timeout=60_000)
+    assert page.table.model().rowCount() == 3
+
+
+def test_learning_cancels_within_2_s(qtbot, window, tmp_path):
+    page = window.pages[4]
+    page.labelled.setText(str(TEST_DATA / "prom_core_subset.tsv"))
+    page.folds.setValue(3)
+    latency, longest = _cancel_while_running(qtbot, window, 4, running_for=0.5)
+    print(f"learn: cancel latency {latency:.2f} s, longest GUI-thread gap {longest * 1000:.0f} ms")
+    assert latency < CANCEL_WITHIN
+    assert longest < LONGEST_GAP
+    assert not list((tmp_path / "results").glob("prom_core_subset*"))
+
+
+def test_closing_mid_run_cancels_waits_for_the_worker_and_closes(qtbot, window, tmp_path, capfd):
+    page = window.pages[0]
+    page.sequences.file.setText(str(random_fasta(tmp_path / "many.fa", 3_000, 300)))
+    window.tabs.setCurrentIndex(0)
+    window.run_button.click()
+    qtbot.wait(500)
+    assert window.worker is not None
+    pressed = time.monotonic()
+    window.close()
+    assert window.isVisible()  # not yet: the worker is still stopping
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    latency = time.monotonic() - pressed
+    print(f"close mid-run: closed after {latency:.2f} s")
+    assert window.worker is None and latency < CANCEL_WITHIN
+    assert not list((tmp_path / "results").glob("many_*"))
+    assert "Signal source has been deleted" not in capfd.readouterr().err
