@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PySide6.QtGui import QImage
 
-from .table import TableData
+from .table import TableData, status_kind
 
 SCORE_MEANINGS = {
     "llr": "log-likelihood ratio, log P(mutant) − log P(reference): below 0 the model finds the mutant less "
@@ -58,7 +58,7 @@ def variant_figure(data: TableData) -> Figure | None:
     ranked.set_xlabel("rank (strongest effect first)")
     ranked.set_ylabel(score)
     ranked.set_title("ranked scores", fontsize=10)
-    counts = Counter(row.get("status", "ok") for row in data.rows)
+    counts = Counter(status_kind(row.get("status", "ok")) for row in data.rows)
     names = sorted(counts, key=lambda s: (s != "ok", s))
     statuses.barh(names, [counts[n] for n in names], color=["#55a868" if n == "ok" else "#dd8452" for n in names])
     statuses.invert_yaxis()
@@ -70,7 +70,7 @@ def variant_figure(data: TableData) -> Figure | None:
 
 def variant_summary(data: TableData) -> str:
     """Plain-language reading of a Variant effect table (rich text)."""
-    counts = Counter(row.get("status", "ok") for row in data.rows)
+    counts = Counter(status_kind(row.get("status", "ok")) for row in data.rows)
     scored = counts.get("ok", 0)
     lines = [f"<b>{scored:,} of {len(data.rows):,} variants scored.</b>"]
     problems = {s: n for s, n in counts.items() if s != "ok"}

@@ -35,6 +35,17 @@ from .side_panels import DevicePanel, ModelPanel
 from .widgets import FileField
 from .workers import Worker
 
+# The core's messages name CLI options; the window names the fields that set them.
+FIELDS = {"--pair-by": "'Pair by'", "--max-differences": "'Max. differences'", "--layer": "'Layer'",
+          "--pooling": "'Pooling'", "--window": "'Window (bp)'", "--cv": "'Folds'",
+          "--rc-average": "'Average both strands'", "--model": "the model", "--positions": "'Positions'"}
+
+
+def in_app_words(message: str) -> str:
+    for option in sorted(FIELDS, key=len, reverse=True):
+        message = message.replace(option, FIELDS[option])
+    return message
+
 
 def default_results_folder() -> Path:
     return Path.home() / "DNALens results"
@@ -298,6 +309,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_warning(self, message: str) -> None:
+        message = in_app_words(message)
         self.banner.add(message)
         self.log("warning", message)
         self.statusBar().showMessage(f"warning: {message}")
@@ -347,6 +359,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def show_error(self, message: str, details: str) -> None:
+        message = in_app_words(message)
         self.last_error = (message, details)
         self.statusBar().showMessage(message)
         self.log("error", message)

@@ -25,6 +25,11 @@ IMPORTANT = ("id", "status", "llr", "l2", "cosine", "predicted", "position", "re
 ALL_ROWS = "all rows"
 
 
+def status_kind(status: str) -> str:
+    """'mismatched_pair(147 differences>10)' -> 'mismatched_pair': the filter groups rows by kind."""
+    return status.split("(", 1)[0]
+
+
 @dataclass
 class TableData:
     columns: list[str]
@@ -108,7 +113,7 @@ class TsvModel(QAbstractTableModel):
     def statuses(self) -> list[str]:
         if "status" not in self.columns:
             return []
-        return sorted({row.get("status", "") for row in self.rows})
+        return sorted({status_kind(row.get("status", "")) for row in self.rows})
 
     def set_status_filter(self, status: str | None) -> None:
         """Only rows whose status is `status`; "not ok" keeps every row that was not scored normally."""
@@ -120,8 +125,8 @@ class TsvModel(QAbstractTableModel):
         order = list(range(len(self.rows)))
         if self._status is not None:
             wanted = self._status
-            order = [i for i in order if (self.rows[i].get("status") != "ok" if wanted == "not ok"
-                                          else self.rows[i].get("status") == wanted)]
+            kinds = [status_kind(row.get("status", "")) for row in self.rows]
+            order = [i for i in order if (kinds[i] != "ok" if wanted == "not ok" else kinds[i] == wanted)]
         if self._sorted is not None:
             name = self.columns[self._sorted[0]]
             keys = {i: sort_key(self.rows[i].get(name, "")) for i in order}

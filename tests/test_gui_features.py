@@ -1,0 +1,191 @@
+"""The desktop app's second round: warnings that stay, status filters, copy/export, result names that never
+replace a file, remembered inputs, menus, Enter, the model folder check, and the variant effect view."""
+
+import csv
+import io
+import os
+
+import pytest
+
+from conftest import TEST_DATA
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QTextBrowser
+
+from dnalens.io.tables import read_table
+
+TINY_MODEL = TEST_DATA / "tiny-model"
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path):
+    import matplotlib
+
+    matplotlib.use("QtAgg")
+    QCoreApplication.setOrganizationName("DNALens-tests")
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
+    from dnalens_gui.main_window import MainWindow
+
+    def make():
+        main = MainWindow()
+        qtbot.addWidget(main)
+        main.model_panel.set_spec(str(TINY_MODEL))
+        main.results.setText(str(tmp_path / "results"))
+        main.show()
+        return main
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()
+
+
+def run_page(qtbot, window, index: int, timeout: int = 60_000):
+    window.tabs.setCurrentIndex(index)
+    before = window.completed_runs
+    window.run_button.click()
+    qtbot.waitUntil(lambda: window.completed_runs > before, timeout=timeout)
+    return window.pages[index]
+
+
+def test_unrelated_pairs_leave_a_banner_a_message_and_a_status_filter(qtbot, window):
+    page = window.pages[2]
+    page.ref_fasta.setText(str(TEST_DATA / "exon_ref.fa"))
+    page.alt_fasta.setText(str(TEST_DATA / "exon_alt_two_unrelated.fa"))
+    run_page(qtbot, window, 2)
+    assert window.last_error is None
+    _, rows = read_table(page.outputs[0])
+    unscored = [r["id"] for r in rows if r["status"] != "ok"]
+    assert len(unscored) == 2
+    # The run-level warning outlives "Done…" in the status bar: in the banner and the Messages panel.
+    assert window.banner.isVisible() and "not scored" in window.banner.text.text()
+    assert "'Max. differences'" in window.banner.text.text() and "--max-differences" not in window.banner.text.text()
+    assert "warning:" in window.messages.toPlainText() and "done:" in window.messages.toPlainText()
+    assert "Done" in window.statusBar().currentMessage() and "warning" in window.statusBar().currentMessage()
+    filters = [page.status_filter.itemText(i) for i in range(page.status_filter.count())]
+    assert filters == ["all rows", "not ok", "mismatched_pair", "ok"]
+    page.status_filter.setCurrentText("not ok")
+    table = page.table.model()
+    assert table.rowCount() == 2
+    assert [table.value(r, table.columns.index("id")) for r in range(2)] == unscored
+    assert page.shown_rows.text() == "2 of 25 rows"
+    page.status_filter.setCurrentText("all rows")
+    assert table.rowCount() == 25
+    # The plain-language summary counts what the file holds.
+    assert "23 of 25 variants scored" in page.summary.text() and "2 mismatched_pair" in page.summary.text()
+    assert page.plot.image is not None and page.plot.figure is not None
+    # A new run clears the banner: warnings belong to the run that raised them.
+    page.alt_fasta.setText(str(TEST_DATA / "exon_alt.fa"))
+    run_page(qtbot, window, 2)
+    assert not window.banner.isVisible()
+
+
+def test_important_columns_come_first_and_numbers_sort_as_numbers_with_empty_scores_last(qtbot, window):
+    from dnalens_gui.table import TsvModel
+
+    model = TsvModel.from_file(TEST_DATA / "exon_scores.tsv")
+    assert model.columns[:3] == ["id", "status", "llr"]
+    rows = [{"id": "a", "llr": "-2.5"}, {"id": "b", "llr": ""}, {"id": "c", "llr": "10"}, {"id": "d", "llr": "-11"}]
+    model = TsvModel(["id", "llr"], rows)
+    model.sort(1, Qt.AscendingOrder)
+    assert [model.value(r, 0) for r in range(4)] == ["d", "a", "c", "b"]
+    model.sort(1, Qt.DescendingOrder)
+    assert [model.value(r, 0) for r in range(4)] == ["c", "a", "d", "b"]
+
+
+def test_copy_and_save_give_every_digit_as_tsv_and_csv(qtbot, window, tmp_path):
+    page = window.pages[3]
+    page.first.setText(str(TEST_DATA / "exon_scores.tsv"))
+    page.second.setText(str(TEST_DATA / "intron_scores.tsv"))
+    run_page(qtbot, window, 3)
+    columns, rows = read_table(page.outputs[0])
+    page.table.copy()
+    copied = list(csv.DictReader(io.StringIO(QApplication.clipboard().text()), delimiter="\t"))
+    assert [r["p_value"] for r in copied] == [r["p_value"] for r in rows]  # not the 4 digits on screen
+    page.write_table(tmp_path / "saved.csv", ",")
+    with open(tmp_path / "saved.csv", newline="") as handle:
+        saved = list(csv.DictReader(handle))
+    assert saved == [{c: r[c] for c in columns} for r in rows]
+    page.table.selectRow(0)
+    assert page.table.selection_text().splitlines()[1].split("\t") == [
+        rows[0][c] for c in page.table.model().columns]
+
+
+def test_a_second_run_never_replaces_the_first_runs_files(qtbot, window, tmp_path):
+    page = window.pages[1]
+    page.sequences.paste.setPlainText("ACGTACGTAC")
+    page.positions.setText("2")
+    run_page(qtbot, window, 1)
+    first = page.outputs[0]
+    first_text = first.read_text()
+    page.sequences.paste.setPlainText("GGGGCCCCAA")
+    run_page(qtbot, window, 1)
+    second = page.outputs[0]
+    assert first.name == "pasted_sequences_predictions.tsv" and second.name == "pasted_sequences_2_predictions.tsv"
+    assert first.read_text() == first_text
+    assert (tmp_path / "results" / "pasted_sequences.fa").read_text() == ">sequence_1\nACGTACGTAC\n"
+    assert read_table(second)[1][0]["ref"] == "G"
+
+
+def test_inputs_and_the_last_page_are_remembered(qtbot, make_window):
+    first = make_window()
+    page = first.pages[2]
+    page.ref_fasta.setText("/data/ref.fa")
+    page.pair_by.setCurrentIndex(1)
+    page.max_differences.setValue(7)
+    page.rc.setChecked(True)
+    first.pages[1].sequences.paste.setPlainText("ACGT")
+    first.tabs.setCurrentIndex(2)
+    first.close()
+    second = make_window()
+    page = second.pages[2]
+    assert second.tabs.currentIndex() == 2
+    assert (page.ref_fasta.text(), page.pair_by.currentText(), page.max_differences.value(), page.rc.isChecked()) \
+        == ("/data/ref.fa", "id", 7, True)
+    assert second.pages[1].sequences.paste.toPlainText() == "ACGT"
+
+
+def test_an_empty_model_folder_is_an_error_not_the_built_in_model(qtbot, window):
+    window.model_panel.folder.setChecked(True)
+    window.model_panel.folder_edit.setText("")
+    window.pages[0].sequences.paste.setPlainText("ACGT")
+    window.tabs.setCurrentIndex(0)
+    window.run_button.click()
+    assert window.worker is None and window.model is None
+    message, _ = window.last_error
+    assert message.startswith("dnalens: error: choose a model folder")
+
+
+def test_enter_in_a_field_runs_the_page_and_the_menus_are_there(qtbot, window):
+    from PySide6.QtTest import QTest
+
+    page = window.pages[1]
+    page.sequences.paste.setPlainText("ACGTACGTAC")
+    window.tabs.setCurrentIndex(1)
+    page.positions.setText("3")
+    page.positions.setFocus()
+    before = window.completed_runs
+    QTest.keyClick(page.positions, Qt.Key_Return)
+    qtbot.waitUntil(lambda: window.completed_runs > before, timeout=60_000)
+    assert page.table.model().rowCount() == 1 and page.table.cell(0, "position") == "3"
+    assert [a.text() for a in window.menuBar().actions()] == ["&File", "&Run", "&View", "&Help"]
+    from dnalens import __version__
+    from dnalens_gui.help import about_text, readme_sections, show_help
+
+    about = about_text(window)
+    assert f"DNALens {__version__}" in about and "PySide6" in about
+    assert window.model.describe()["id"] in about and "PyTorch 2." in about
+    readme = (TEST_DATA.parent / "README.md").read_text()
+    titles = [title for title, _ in readme_sections(readme)]
+    assert titles == [line[3:] for line in readme.splitlines() if line.startswith("## ")]
+    dialog = show_help(window)
+    browser = dialog.findChild(QTextBrowser)
+    assert "dnalens-gui" in browser.toPlainText()  # opens on the Desktop app section
+    dialog.close()
