@@ -51,11 +51,15 @@ def test_cls_pooling_reads_the_first_token(loaded):
                                atol=1e-5)
 
 
-def test_embedding_is_not_the_logits(loaded):
+def test_embedding_is_the_last_hidden_state_not_the_logits(loaded):
     model = loaded("masked_nucleotide")
-    vector = embedder(model).embed([random_dna(20, seed=1)])[0]
-    assert vector.shape == (model.hidden_size,)
-    assert model.hidden_size != model.model.config.vocab_size
+    sequence = random_dna(20, seed=1)
+    vector = embedder(model).embed([sequence])[0]
+    with torch.inference_mode():
+        output = model.model(input_ids=torch.tensor([model.encode([sequence])[0]]), output_hidden_states=True)
+    # The mean over real bases of the last hidden state, and nothing computed from the LM head's logits.
+    np.testing.assert_allclose(vector, output.hidden_states[-1][0, 1:-1].mean(dim=0).numpy(), atol=1e-5)
+    assert vector.shape == (model.hidden_size,) != output.logits.shape[-1:]
 
 
 def test_long_sequences_are_windowed_and_windows_cover_every_base(loaded):
