@@ -166,6 +166,8 @@ def model_card(folder: Path) -> str:
         + (", bf16 autocast" if p.get("bf16") else "")
         + (f", repeat weight {p['recipe']['repeat_weight']}" if p["recipe"].get("repeat_weight", 1.0) != 1.0 else "")
         + (", chr20 + chrX outside 20-30 Mb" if p["recipe"].get("train_on_chrx") else "")
+        + (f", stopped at step {p['history'][-1]['step']:,} (the run's last checkpoint; time ran out)"
+           if p["history"] and p["history"][-1]["step"] < p["recipe"]["steps"] else "")
         for i, p in enumerate(phases, start=1))
     best = evaluation["best_baseline"]
     final = metrics["history"][-1]

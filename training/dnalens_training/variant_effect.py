@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
-from .evaluate import training_sources
+from .evaluate import _cached, training_sources
 from .genome import NUCLEOTIDE_CODES, read_chromosome
 from .kmer_baseline import KmerContextModel
 from .train import CHRX, TEST_REGION
@@ -100,8 +100,15 @@ def read_scores(table: Path) -> dict[tuple, dict]:
 
 def kmer_llr(variants: list[dict], model_dir: Path, k: int = KMER_K) -> np.ndarray:
     """log2 P(alt | k bases each side) - log2 P(ref | same), counted on the model's training data."""
+    sources = training_sources(model_dir)
+    key = "|".join([f"kmer-llr|{k}"] + [f"{p}:{p.stat().st_size}:{r}" for p, r in sources]
+                   + [f"{v['chrom']}:{v['pos']}{v['ref']}>{v['alt']}" for v in variants])
+    return _cached(key, lambda: _kmer_llr(variants, sources, k))
+
+
+def _kmer_llr(variants: list[dict], sources: list, k: int) -> np.ndarray:
     baseline = KmerContextModel(k)
-    for path, region in training_sources(model_dir):
+    for path, region in sources:
         baseline.fit(read_chromosome(path), exclude=(region.start, region.end))
     chrx = read_chromosome(CHRX)
     centres = np.array([v["pos"] - 1 for v in variants])
