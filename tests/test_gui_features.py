@@ -66,7 +66,8 @@ def test_unrelated_pairs_leave_a_banner_a_message_and_a_status_filter(qtbot, win
     assert len(unscored) == 2
     # The run-level warning outlives "Done…" in the status bar: in the banner and the Messages panel.
     assert window.banner.isVisible() and "not scored" in window.banner.text.text()
-    assert "'Max. differences'" in window.banner.text.text() and "--max-differences" not in window.banner.text.text()
+    full = window.banner.text.toolTip()  # every warning in full; the banner shows two, shortened
+    assert "'Max. differences'" in full and "--max-differences" not in full
     assert "warning:" in window.messages.toPlainText() and "done:" in window.messages.toPlainText()
     assert "Done" in window.statusBar().currentMessage() and "warning" in window.statusBar().currentMessage()
     filters = [page.status_filter.itemText(i) for i in range(page.status_filter.count())]
@@ -79,7 +80,8 @@ def test_unrelated_pairs_leave_a_banner_a_message_and_a_status_filter(qtbot, win
     page.status_filter.setCurrentText("all rows")
     assert table.rowCount() == 25
     # The plain-language summary counts what the file holds.
-    assert "23 of 25 variants scored" in page.summary.text() and "2 mismatched_pair" in page.summary.text()
+    summary = page.summary.toPlainText()
+    assert "23 of 25 variants scored" in summary and "2 mismatched_pair" in summary and "more negative" in summary
     assert page.plot.image is not None and page.plot.figure is not None
     # A new run clears the banner: warnings belong to the run that raised them.
     page.alt_fasta.setText(str(TEST_DATA / "exon_alt.fa"))
@@ -189,3 +191,32 @@ def test_enter_in_a_field_runs_the_page_and_the_menus_are_there(qtbot, window):
     browser = dialog.findChild(QTextBrowser)
     assert "dnalens-gui" in browser.toPlainText()  # opens on the Desktop app section
     dialog.close()
+
+
+def test_without_qts_x11_libraries_the_app_names_the_debian_packages(monkeypatch, capsys):
+    from dnalens_gui import app
+
+    absent = {"libxcb-icccm.so.4", "libxcb-keysyms.so.1"}
+
+    def load(name):
+        if name in absent:
+            raise OSError(f"{name}: cannot open shared object file")
+
+    assert app.missing_system_libraries({"DISPLAY": ":0"}, "linux", load) == ["libxcb-icccm4", "libxcb-keysyms1"]
+    assert app.missing_system_libraries({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux", load) == []
+    assert app.missing_system_libraries({"WAYLAND_DISPLAY": "wayland-0"}, "linux", load) == []
+    assert app.missing_system_libraries({}, "darwin", load) == []
+    monkeypatch.setattr(app, "missing_system_libraries", lambda: ["libxcb-icccm4", "libxcb-keysyms1"])
+    assert app.main([]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("dnalens-gui: error: ") and "sudo apt-get install libxcb-icccm4 libxcb-keysyms1" in error
+    assert error.count("\n") == 1
+
+
+def test_the_readme_and_ci_install_every_library_the_app_checks():
+    from dnalens_gui.app import XCB_LIBRARIES
+
+    root = TEST_DATA.parent
+    readme, ci = (root / "README.md").read_text(), (root / ".ci" / "run").read_text()
+    for package in XCB_LIBRARIES.values():
+        assert package in readme and package in ci, package

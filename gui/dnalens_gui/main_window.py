@@ -4,13 +4,14 @@ banner for the last run's warnings and a Messages panel that keeps every warning
 from __future__ import annotations
 
 import gc
+import html
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
-    QDockWidget,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -76,12 +77,13 @@ class Banner(QWidget):
         self.hide()
 
     def add(self, message: str) -> None:
+        """One line per warning, at most two (each shortened; the full text in the tooltip and Messages)."""
         self.warnings.append(message)
-        shown = "<br>".join(f"⚠ {w}" for w in self.warnings[:3])
-        more = len(self.warnings) - 3
-        if more > 0:
-            shown += f"<br>… and {more} more in the Messages panel"
-        self.text.setText(f"<b>Warnings from this run</b><br>{shown}")
+        lines = [f"⚠ {w if len(w) <= 150 else w[:149] + '…'}" for w in self.warnings[:2]]
+        if len(self.warnings) > 2:
+            lines.append(f"… and {len(self.warnings) - 2} more under Messages, on the left")
+        self.text.setText("<b>Warnings from this run</b><br>" + "<br>".join(html.escape(line) for line in lines))
+        self.text.setToolTip("\n\n".join(self.warnings))
         self.show()
 
 
@@ -106,7 +108,14 @@ class MainWindow(QMainWindow):
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.model_panel)
         side_layout.addWidget(self.device_panel)
-        side_layout.addStretch(1)
+        # Every warning, error and finished run, kept for the session (the status bar only shows the last).
+        self.messages = QPlainTextEdit()
+        self.messages.setReadOnly(True)
+        self.messages.setMaximumBlockCount(5000)
+        self.messages.setPlaceholderText("Warnings, errors and finished runs are listed here.")
+        self.messages_box = QGroupBox("Messages")
+        QVBoxLayout(self.messages_box).addWidget(self.messages)
+        side_layout.addWidget(self.messages_box, 1)
 
         self.tabs = QTabWidget()
         self.pages = [page_class() for page_class in PAGES]
@@ -127,8 +136,8 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         bottom = QHBoxLayout()
         bottom.addWidget(QLabel("Results folder"))
-        bottom.addWidget(self.results, 1)
-        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.results, 3)
+        bottom.addWidget(self.progress, 2)
         bottom.addWidget(self.run_button)
         bottom.addWidget(self.cancel_button)
         centre = QWidget()
@@ -141,20 +150,8 @@ class MainWindow(QMainWindow):
         splitter.addWidget(side)
         splitter.addWidget(centre)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([300, 980])
+        splitter.setSizes([280, 1000])
         self.setCentralWidget(splitter)
-        self.messages = QPlainTextEdit()
-        self.messages.setReadOnly(True)
-        self.messages.setMaximumBlockCount(5000)
-        self.messages.setPlaceholderText("Warnings, errors and finished runs are listed here.")
-        dock = QDockWidget("Messages")
-        dock.setObjectName("messages")
-        dock.setWidget(self.messages)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
-                         | QDockWidget.DockWidgetClosable)
-        self.addDockWidget(Qt.BottomDockWidgetArea, dock)
-        self.messages_dock = dock
-        self.resizeDocks([dock], [90], Qt.Vertical)
         self.setStatusBar(QStatusBar())
         self.statusBar().showMessage("Load a model, choose an operation, then Run.")
         self._build_menus()
@@ -185,7 +182,10 @@ class MainWindow(QMainWindow):
         cancel_action.setShortcut(QKeySequence(Qt.Key_Escape))
         cancel_action.triggered.connect(self.cancel)
         view_menu = menus.addMenu("&View")
-        view_menu.addAction(self.messages_dock.toggleViewAction())
+        show_messages = view_menu.addAction("Messages")
+        show_messages.setCheckable(True)
+        show_messages.setChecked(True)
+        show_messages.toggled.connect(self.messages_box.setVisible)
         help_menu = menus.addMenu("&Help")
         help_action = help_menu.addAction("DNALens help")
         help_action.setShortcut(QKeySequence.HelpContents)

@@ -10,21 +10,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -75,8 +79,7 @@ class OperationPage(QWidget):
         self.form = QFormLayout()
         self.table = ResultTable()
         self.plot = ImagePlot()
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
+        self.summary = QTextBrowser()  # scrolls rather than clipping a long explanation
         self.summary.setVisible(False)
         self.outputs: list[Path] = []
         self.status_filter = QComboBox()
@@ -104,21 +107,28 @@ class OperationPage(QWidget):
         table_layout.setContentsMargins(0, 0, 0, 0)
         table_layout.addLayout(table_bar)
         table_layout.addWidget(self.table, 1)
-        view_box = QWidget()
-        view_layout = QVBoxLayout(view_box)
-        view_layout.setContentsMargins(0, 0, 0, 0)
-        view_layout.addWidget(self.summary)
-        view_layout.addWidget(self.plot, 1)
-        results = QSplitter()
-        results.addWidget(table_box)
-        results.addWidget(view_box)
-        results.setSizes([520, 420])
+        self.view = QSplitter(Qt.Vertical)  # the summary and the plot
+        self.view.addWidget(self.summary)
+        self.view.addWidget(self.plot)
+        self.results = QSplitter()  # the table beside the view, or above it for a wide plot
+        self.results.addWidget(table_box)
+        self.results.addWidget(self.view)
+        self.results.setSizes([520, 420])
         form_box = QWidget()
         form_box.setLayout(self.form)
-        layout = QVBoxLayout(self)
-        layout.addWidget(form_box)
-        layout.addWidget(results, 1)
+        form_area = QScrollArea()  # the divider below it can give the results more room; the form then scrolls
+        form_area.setWidget(form_box)
+        form_area.setWidgetResizable(True)
+        form_area.setFrameShape(QFrame.NoFrame)
         self.build_form()
+        form_area.setMinimumHeight(min(form_box.sizeHint().height(), 120))
+        self.sections = QSplitter(Qt.Vertical)
+        self.sections.addWidget(form_area)
+        self.sections.addWidget(self.results)
+        self.sections.setStretchFactor(1, 1)
+        self.sections.setChildrenCollapsible(False)
+        self.sections.setSizes([form_box.sizeHint().height(), 10_000])
+        QVBoxLayout(self).addWidget(self.sections)
 
     def build_form(self) -> None:
         raise NotImplementedError
@@ -151,8 +161,9 @@ class OperationPage(QWidget):
         if shown.table is not None:
             self.table.show_table(shown.table)
         self.plot.show_image(shown.image, shown.figure)
-        self.summary.setText(shown.summary)
+        self.summary.setHtml(shown.summary)
         self.summary.setVisible(bool(shown.summary))
+        self._arrange(shown.image)
         statuses = self.table.model().statuses()
         self.status_filter.blockSignals(True)
         self.status_filter.clear()
@@ -161,6 +172,22 @@ class OperationPage(QWidget):
         self.status_filter.blockSignals(False)
         self.status_filter.setVisible(self.status_filter.count() > 0)
         self._count_rows()
+
+    def _arrange(self, image: QImage | None) -> None:
+        """A wide plot (tracks along a sequence, panels side by side) goes under the table, full width, with
+        the summary beside it; a squarer one beside the table, under the summary."""
+        wide = image is not None and image.width() >= 1.6 * image.height()
+        self.results.setOrientation(Qt.Vertical if wide else Qt.Horizontal)
+        self.view.setOrientation(Qt.Horizontal if wide else Qt.Vertical)
+        across = self.results.height() if wide else self.results.width()
+        self.results.setSizes([across // 2, across - across // 2])
+        page = self.sections.height()
+        if self.sections.sizes()[0] > 0.4 * page:  # results shown: the form gives them room, and scrolls
+            self.sections.setSizes([int(page * 0.4), page - int(page * 0.4)])
+        if not self.summary.isHidden():
+            along = self.view.width() if wide else self.view.height()
+            first = int(along * (0.35 if wide else 0.4))
+            self.view.setSizes([first, along - first])
 
     def _filter_changed(self, text: str) -> None:
         self.table.model().set_status_filter(None if text in ("", ALL_ROWS) else text)
@@ -211,7 +238,7 @@ class SequenceInput(QWidget):
         self.file = FileField("FASTA file (drop one here)", FASTA, tooltip="DNA sequences in FASTA format, .gz allowed")
         self.paste = QPlainTextEdit()
         self.paste.setPlaceholderText("…or paste sequences here: FASTA, or one sequence per line")
-        self.paste.setMaximumHeight(70)
+        self.paste.setMaximumHeight(56)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.file)

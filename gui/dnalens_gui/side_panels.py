@@ -29,12 +29,14 @@ class ModelPanel(QGroupBox):
 
     def __init__(self):
         super().__init__("Model")
-        self.default = QRadioButton("Built-in DNALens model (human DNA, works offline)")
-        self.folder = QRadioButton("A model folder on this computer")
-        self.hub = QRadioButton("A Hugging Face hub id (needs internet)")
+        self.default = QRadioButton("Built-in DNALens model (offline)")
+        self.folder = QRadioButton("A model folder")
+        self.hub = QRadioButton("A Hugging Face hub id (internet)")
         self.group = QButtonGroup(self)
         for index, button in enumerate((self.default, self.folder, self.hub)):
             self.group.addButton(button, index)
+        self.default.setToolTip("A small DNA language model trained on human DNA, shipped with DNALens")
+        self.folder.setToolTip("A downloaded model: a folder with config.json and the weights")
         self.folder_edit = QLineEdit()
         self.folder_edit.setPlaceholderText("folder with config.json and model.safetensors")
         browse = QPushButton("Browse…")

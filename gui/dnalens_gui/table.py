@@ -187,7 +187,7 @@ class ResultTable(QTableView):
         for column, name in enumerate(data.columns[:60]):
             widest = max([metrics.horizontalAdvance(name) + 24]
                          + [metrics.horizontalAdvance(shown(row.get(name, ""))) + 12 for row in sample])
-            self.setColumnWidth(column, min(widest, 320))
+            self.setColumnWidth(column, min(widest, 150 if name == "status" else 260))  # tooltips hold the rest
 
     def cell(self, row: int, column: str) -> str:
         """Row `row` of the file (whatever the sorting and filter), column `column`."""
