@@ -1,9 +1,11 @@
-"""Render the README's screenshots of the desktop app from real runs on test-data (offscreen, no display).
+"""Render the desktop app's screenshots from real runs on test-data (offscreen, no display).
 
-    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--model default] [--out docs/img]
+    QT_QPA_PLATFORM=offscreen python scripts/screenshots.py [--model default] [--out docs/img] [--size 1280x800]
 
-Writes gui_compare.png (Variant effect on the exon and the intron SNVs, then Compare groups on the two score
-tables) and gui_learn.png (Learn, trained on the prom-core subset). Run from the repository root.
+Runs every page once, then saves the window after each: gui_embed.png (12 sequences, PCA coloured by label),
+gui_predict.png (positions 1-300 of a 6 kb chr20 excerpt, as a track), gui_variants.png (25 exon SNVs, with
+two unrelated pairs so the warning banner and the status filter show), gui_compare.png (exon vs intron llr)
+and gui_learn.png (classifier trained on the prom-core subset). Run from the repository root.
 """
 
 from __future__ import annotations
@@ -19,38 +21,65 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="default")
     parser.add_argument("--out", type=Path, default=Path("docs/img"))
+    parser.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--suffix", default="", help="added to each file name (e.g. _1024 for a second size)")
     args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+    import matplotlib
+
+    matplotlib.use("QtAgg")
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
     QCoreApplication.setOrganizationName("DNALens-screenshots")  # leaves the user's own settings alone
-    app = QApplication([])
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, tempfile.mkdtemp(prefix="dnalens-settings-"))
+    _app = QApplication([])  # kept alive until the end of main
     from dnalens_gui.main_window import MainWindow
 
     window = MainWindow()
-    window.resize(1400, 850)
+    window.resize(width, height)
     window.model_panel.set_spec(args.model)
     window.results.setText(tempfile.mkdtemp(prefix="dnalens-screenshots-"))
     window.show()
+
+    def settle(ms: int = 300) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
 
     def run_page(name: str) -> None:
         index = next(i for i, page in enumerate(window.pages) if type(page).__name__ == name)
         before = window.completed_runs
         window.tabs.setCurrentIndex(index)
+        window.last_error = None
         window.run_button.click()
         # A timer-driven event loop: tight processEvents() loops crash PySide6 6.12 on Python 3.11.
         while window.completed_runs == before and window.last_error is None:
-            loop = QEventLoop()
-            QTimer.singleShot(50, loop.quit)
-            loop.exec()
-        app.processEvents()
+            settle(50)
+        settle()
         if window.last_error is not None:
             raise SystemExit(f"screenshots: the {name} run failed: {window.last_error}")
 
+    def save(name: str) -> None:
+        path = args.out / f"gui_{name}{args.suffix}.png"
+        window.grab().save(str(path))
+        print(f"wrote {path}")
+
     pages = {type(page).__name__: page for page in window.pages}
     args.out.mkdir(parents=True, exist_ok=True)
+    embed = pages["EmbedPage"]
+    embed.sequences.file.setText("test-data/sequences.fa")
+    embed.labels.setText("test-data/sequence_labels.tsv")
+    run_page("EmbedPage")
+    save("embed")
+    predict = pages["PredictPage"]
+    predict.sequences.file.setText("test-data/chr20_excerpt.fa")
+    predict.positions.setText("1-300")
+    run_page("PredictPage")
+    save("predict")
     variants, compare = pages["VariantsPage"], pages["ComparePage"]
     for group, field in (("exon", compare.first), ("intron", compare.second)):
         variants.ref_fasta.setText(f"test-data/{group}_ref.fa")
@@ -58,11 +87,14 @@ def main() -> int:
         run_page("VariantsPage")  # scored with --model, so the plot shows that model's numbers
         field.setText(str(variants.outputs[0]))
     run_page("ComparePage")
-    window.grab().save(str(args.out / "gui_compare.png"))
+    save("compare")
+    variants.ref_fasta.setText("test-data/exon_ref.fa")
+    variants.alt_fasta.setText("test-data/exon_alt_two_unrelated.fa")
+    run_page("VariantsPage")
+    save("variants")
     pages["LearnPage"].labelled.setText("test-data/prom_core_subset.tsv")
     run_page("LearnPage")
-    window.grab().save(str(args.out / "gui_learn.png"))
-    print(f"wrote {args.out / 'gui_compare.png'} and {args.out / 'gui_learn.png'}")
+    save("learn")
     return 0
 
 
