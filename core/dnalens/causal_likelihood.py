@@ -73,15 +73,21 @@ class PrefixSharedPass:
         return self.runner.map_items(sizes, compute)
 
     def _forward(self, input_ids, attention_mask, **extra):
-        return self.model.model(input_ids=input_ids, attention_mask=attention_mask,
-                                output_hidden_states=self.embedder is not None, **extra)
+        return self.model.run(input_ids, attention_mask, hidden_states=self.embedder is not None, **extra)
 
     def _separate(self, groups, indices: list[int]) -> list[list[tuple[float, object]]]:
         members = [tokens for i in indices for tokens in groups[i]]
-        input_ids, attention_mask = pad(members, self.model.pad_id, self.runner.device)
-        output = self._forward(input_ids, attention_mask)
-        pooled = self._pooled(output.hidden_states, input_ids, attention_mask)
-        values = list(zip(causal_log_likelihoods(output.logits, input_ids, attention_mask), pooled))
+        # A model that padding would change (no attention mask) runs each length on its own.
+        lengths = [len(tokens) for tokens in members]
+        by_length = ({None: list(range(len(members)))} if self.model.pads_safely else
+                     {n: [m for m, length in enumerate(lengths) if length == n] for n in set(lengths)})
+        values: list = [None] * len(members)
+        for rows in by_length.values():
+            input_ids, attention_mask = pad([members[m] for m in rows], self.model.pad_id, self.runner.device)
+            output = self._forward(input_ids, attention_mask)
+            pooled = self._pooled(output.hidden_states, input_ids, attention_mask)
+            for m, value in zip(rows, zip(causal_log_likelihoods(output.logits, input_ids, attention_mask), pooled)):
+                values[m] = value
         return _regroup(values, [len(groups[i]) for i in indices])
 
     def _shared(self, groups, prefixes, indices: list[int]) -> list[list[tuple[float, object]]]:

@@ -52,6 +52,9 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                        help="tokens per forward pass (default: 4096 on CPU, 262144 on CUDA)")
     group.add_argument("--trust-remote-code", action="store_true",
                        help="allow a model's own Python code to run (only for sources you trust)")
+    group.add_argument("--trust-installed-code", action="store_true",
+                       help="run a model's own code only if an administrator trusted it when installing the model "
+                            "with register-model --trust-remote-code, and it is unchanged since (Galaxy)")
     group.add_argument("--allow-pickle", action="store_true",
                        help="allow pickled .bin weights, which can run code when loaded (safetensors only otherwise)")
 
@@ -173,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     register.add_argument("--name", help="display name (default: model id, family and tokenizer)")
     register.add_argument("--free-tag", default="", help="free-text tag column")
     register.add_argument("--allow-pickle", action="store_true", help="allow pickled .bin weights")
+    register.add_argument("--trust-remote-code", action="store_true",
+                          help="trust the model's own Python code: it is installed with the model, and the DNALens "
+                               "tools run it (and only it: any later change to it is refused)")
 
     info = commands.add_parser("info", parents=[common],
                                help="JSON description of a model and of this machine's devices")
@@ -188,7 +194,8 @@ def _load(args):
 
         torch.set_num_threads(args.threads)
     return load_model(args.model, device=args.device, dtype=args.dtype,
-                      trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle)
+                      trust_remote_code=args.trust_remote_code, allow_pickle=args.allow_pickle,
+                      trust_installed_code=args.trust_installed_code)
 
 
 def _context(args):
@@ -272,10 +279,9 @@ def run_tokenize(args) -> str:
 
 
 def run_info(args) -> str:
-    from .device import detect
+    from .info import describe
 
-    model = _load(args)
-    return json.dumps({**model.describe(), "devices": detect()}, indent=2)
+    return json.dumps(describe(_load(args)), indent=2)
 
 
 def run_learner(args) -> str:
@@ -303,7 +309,8 @@ def run_register_model(args) -> str:
     from .registration import register_model
 
     row = register_model(args.model, args.target_dir, args.output_json, value=args.value, name=args.name,
-                         free_tag=args.free_tag, allow_pickle=args.allow_pickle)
+                         free_tag=args.free_tag, allow_pickle=args.allow_pickle,
+                         trust_remote_code=args.trust_remote_code)
     return f"registered '{row['value']}' ({row['pipeline_tag']}) at {row['path']}"
 
 

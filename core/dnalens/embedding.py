@@ -82,6 +82,10 @@ class Embedder:
         self.options = options
         self.runner = runner
         self.layers = parse_layers(options.layer, model.num_layers)
+        if not getattr(model, "exact_layers", True) and self.layers != [model.num_layers]:
+            raise DNALensError(f"--layer {options.layer}: model '{model.id}' gives only its last layer's states "
+                               "(no per-layer output and no layer list to read them from), so only --layer -1 is "
+                               "exact")
         self.window = options.window or model.max_bp
         if self.window > model.max_bp:
             raise DNALensError(f"--window {self.window}: longer than the model's limit of {model.max_bp} bp")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import InputError
 from .model import CAUSAL, MASKED, load_model
+from .model.source import TRUST_FILE, code_digests, write_trust_record
 
 PIPELINE_TAGS = {MASKED: "fill-mask", CAUSAL: "text-generation"}
 _COPIED = {".json", ".safetensors", ".txt", ".model", ".md"}
@@ -20,8 +21,11 @@ _VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def register_model(spec: str, target_dir: str | Path, output_json: str | Path, *, value: str | None = None,
-                   name: str | None = None, free_tag: str = "", allow_pickle: bool = False) -> dict:
-    model = load_model(spec, device="cpu", allow_pickle=allow_pickle)
+                   name: str | None = None, free_tag: str = "", allow_pickle: bool = False,
+                   trust_remote_code: bool = False) -> dict:
+    """trust_remote_code: the administrator trusts the model's own code; it is copied with the model and the
+    trust is recorded beside it (with its SHA-256), so the DNALens tools run it and nothing else."""
+    model = load_model(spec, device="cpu", allow_pickle=allow_pickle, trust_remote_code=trust_remote_code)
     described = model.describe()
     value = value or re.sub(r"[^A-Za-z0-9._-]+", "_", model.id.rstrip("/").split("/")[-1]).strip("_")
     if not _VALUE.match(value):
@@ -32,8 +36,12 @@ def register_model(spec: str, target_dir: str | Path, output_json: str | Path, *
     if source is None:
         raise InputError(f"model '{spec}' has no local files to copy")
     for item in source.iterdir():
-        if item.is_file() and (item.suffix in _COPIED or (allow_pickle and item.suffix == ".bin")):
+        if item.is_file() and (item.suffix in _COPIED or (allow_pickle and item.suffix == ".bin")
+                               or (trust_remote_code and item.suffix == ".py")):
             shutil.copy2(item, target / item.name)
+    (target / TRUST_FILE).unlink(missing_ok=True)  # never carried over from the source folder
+    if trust_remote_code and code_digests(target):
+        write_trust_record(target)
     row = {
         "value": value,
         "name": name or f"{model.id} ({described['family']}, {described['tokenizer']} tokens)",

@@ -75,15 +75,18 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def length_buckets(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH) -> list[list[int]]:
-    """Indices grouped into batches of similar length whose padded size fits the token budget."""
+def length_buckets(lengths: Sequence[int], token_budget: int, max_batch: int = MAX_BATCH,
+                   equal: bool = False) -> list[list[int]]:
+    """Indices grouped into batches of similar length whose padded size fits the token budget; `equal`: of one
+    length only (models that padding would change, forward.py)."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
     batches: list[list[int]] = []
     current: list[int] = []
     for index in order:
         longest = lengths[current[0]] if current else lengths[index]
         full = (len(current) + 1) * longest > token_budget or len(current) == max_batch
-        if current and (full or lengths[index] < PADDING_SLACK * longest):
+        slack = 1.0 if equal else PADDING_SLACK
+        if current and (full or lengths[index] < slack * longest):
             batches.append(current)
             current = []
         current.append(index)
@@ -114,6 +117,8 @@ class Runner:
                                                                       file=sys.stderr))
     # Called once when a single sequence does not fit on the GPU: moves the model to the CPU.
     move_to_cpu: Callable[[], None] | None = None
+    # The model cannot ignore padding (no attention mask, or one it ignores): batches of one length only.
+    equal_lengths: bool = False
     # Set: the next batch raises Cancelled. By default the event of the run in progress (cancel.py), so every
     # operation's runner honours the GUI's Cancel within one batch.
     cancel_event: threading.Event | None = field(default_factory=current_cancel_event)
@@ -124,7 +129,8 @@ class Runner:
 
     @classmethod
     def for_model(cls, model, warn: Callable[[str], None] | None = None, token_budget: int = 0) -> Runner:
-        runner = cls(model.device, model.pad_id, token_budget, move_to_cpu=lambda: model.move_to("cpu"))
+        runner = cls(model.device, model.pad_id, token_budget, move_to_cpu=lambda: model.move_to("cpu"),
+                     equal_lengths=not getattr(model, "pads_safely", True))
         if warn is not None:
             runner.warn = warn
             slow = emulated_bf16_warning(model.device, model.dtype)
@@ -148,7 +154,7 @@ class Runner:
         """Like `map` for work that builds its own tensors: `sizes` are the tokens each item puts through the
         model, and `compute(indices)` returns one result per item of a batch (on `self.device`)."""
         results: list = [None] * len(sizes)
-        pending = length_buckets(list(sizes), self.token_budget)
+        pending = length_buckets(list(sizes), self.token_budget, equal=self.equal_lengths)
         with torch.inference_mode():
             while pending:
                 batch = pending.pop(0)

@@ -54,7 +54,6 @@ class Scorer:
         self.model = model
         self.runner = runner
         self.method = site_method(model)
-        self._vocab = model.tokenizer.get_vocab()
 
     # ---- the four bases at a site ------------------------------------------------------------------
     def site_log_probs(self, requests: Sequence[tuple[str, int]]) -> list[np.ndarray]:
@@ -84,7 +83,7 @@ class Scorer:
             start, end = spans[token_index]
             token_text = sequence[start:end]
             offset = site - start
-            candidate_ids.append([self._vocab.get(token_text[:offset] + base + token_text[offset + 1 :], -1)
+            candidate_ids.append([self.model.token_id(token_text[:offset] + base + token_text[offset + 1 :])
                                   for base in BASES])
             masked = list(ids)
             masked[token_index] = self.model.mask_id

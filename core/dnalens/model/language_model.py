@@ -17,13 +17,24 @@ import torch
 from ..device import pick_device, pick_dtype
 from ..errors import ModelError
 from ..provenance import weights_sha256
+from . import repairs
+from .forward import HOOKS, LAST_ONLY, NATIVE, LayerReader, Pass, configured_layers, find_layers, takes
 from .nucleotide_encoder import NucleotideEncoder, tokenize
-from .source import ModelSource, require_safe_weights, resolve_source
-from .tokens import KMER, NUCLEOTIDE, TokenizerKind, detect_kind
+from .repairs.meta_device import refuse_meta_tensors
+from .repairs.skeleton import build as build_skeleton
+from .source import (
+    ModelSource,
+    refuse_missing_tensors,
+    refuse_untrusted_code,
+    require_safe_weights,
+    resolve_source,
+    trusted_at_install,
+)
+from .tokens import KMER, NUCLEOTIDE, TokenizerKind, detect_kind, dna_token_ids
 
 MASKED, CAUSAL, BASE = "masked", "causal", "base"
 _CAUSAL_MODEL_TYPES = {"mistral", "mixtral", "llama", "gpt2", "gpt_neox", "qwen2", "qwen3", "phi", "gemma",
-                       "falcon", "opt", "bloom", "mamba", "caduceus", "hyena"}
+                       "falcon", "opt", "bloom", "mamba", "hyena", "hyenadna"}
 # RoBERTa-style position ids start after the padding index, so two positions are never usable.
 _POSITION_OFFSET_TYPES = {"roberta", "xlm-roberta", "camembert", "esm"}
 _UNBOUNDED = 1_000_000
@@ -42,8 +53,14 @@ class LanguageModel:
     special_tokens_per_sequence: int
     device: torch.device
     dtype: torch.dtype
+    repairs: repairs.RepairLog = field(default_factory=repairs.RepairLog)
+    # Set by `inspect()` when the model loads (forward.py says how each is decided).
+    layer_reader: LayerReader | None = field(default=None, repr=False)
+    pads_safely: bool = True  # False: padding changes its results, so batches hold one length only
+    state_size: int | None = None
     _sha256: str | None = field(default=None, repr=False)
     _fast_encoder: NucleotideEncoder | bool | None = field(default=None, repr=False)
+    _dna_ids: dict | None = field(default=None, repr=False)
 
     # ---- what the model is -------------------------------------------------------------------------
     @property
@@ -52,11 +69,18 @@ class LanguageModel:
 
     @property
     def num_layers(self) -> int:
-        return int(self.model.config.num_hidden_layers)
+        if self.layer_reader is not None:
+            return self.layer_reader.count
+        return int(configured_layers(self.model.config) or 1)
 
     @property
     def hidden_size(self) -> int:
-        return int(self.model.config.hidden_size)
+        return int(self.state_size or getattr(self.model.config, "hidden_size", None) or self.model.config.d_model)
+
+    @property
+    def exact_layers(self) -> bool:
+        """False where only the last layer's states can be read (any other --layer is refused)."""
+        return self.layer_reader is None or self.layer_reader.mode != LAST_ONLY
 
     @property
     def parameter_count(self) -> int:
@@ -87,8 +111,14 @@ class LanguageModel:
 
     def base_token_ids(self) -> dict[str, int]:
         """Token ids of A, C, G, T for one-nucleotide-per-token models."""
-        vocab = self.tokenizer.get_vocab()
-        return {base: vocab[base] for base in "ACGT"}
+        return {base: self.token_id(base) for base in "ACGT"}
+
+    def token_id(self, dna: str) -> int:
+        """The id of the vocabulary entry spelling these (upper-case) bases, in whatever case the vocabulary uses
+        (GPN's is lower-case); -1 where there is none."""
+        if self._dna_ids is None:
+            self._dna_ids = dna_token_ids(self.tokenizer)
+        return self._dna_ids.get(dna, -1)
 
     def describe(self) -> dict:
         return {
@@ -102,6 +132,7 @@ class LanguageModel:
             "max_bp": self.max_bp,
             "layers": self.num_layers,
             "hidden_size": self.hidden_size,
+            "repairs": self.repairs.describe(),
             "parameters": self.parameter_count,
             "weights_sha256": self.weights_sha256,
             "device": str(self.device),
@@ -120,6 +151,7 @@ class LanguageModel:
         dtype = torch.float32 if device.type == "cpu" else self.dtype
         self.model.to(device=device, dtype=dtype)
         self.device, self.dtype = device, dtype
+        repairs.on_device(self.model, device, self.repairs)
 
     # ---- running it -------------------------------------------------------------------------------
     def encode(self, sequences: list[str]) -> list[list[int]]:
@@ -133,22 +165,90 @@ class LanguageModel:
                 return ids
         return tokenize(self.tokenizer, sequences)
 
+    @property
+    def body(self) -> torch.nn.Module:
+        """The model without its head: what hidden states come from."""
+        return self.model.base_model if self.family != BASE else self.model
+
+    def _inputs(self, module: torch.nn.Module, input_ids, attention_mask, extra: dict | None = None) -> dict:
+        kwargs = {"input_ids": input_ids, **(extra or {})}
+        if attention_mask is not None and takes(module, "attention_mask"):
+            kwargs["attention_mask"] = attention_mask
+        return kwargs
+
     def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Embedding output then one tensor per layer, each (batch, tokens, hidden). Never logits."""
-        body = self.model.base_model if self.family != BASE else self.model
-        output = body(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-        return output.hidden_states
+        body = self.body
+        _, states = self.layer_reader.run(body, self._inputs(body, input_ids, attention_mask), attention_mask, True)
+        return states
 
     def logits(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         self.require_lm_head("scoring")
-        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        return self.model(**self._inputs(self.model, input_ids, attention_mask)).logits
 
     def hidden_states_and_logits(self, input_ids: torch.Tensor,
                                  attention_mask: torch.Tensor) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
         """Both from one forward pass (the head's input is the last hidden state anyway)."""
         self.require_lm_head("scoring")
-        output = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-        return output.hidden_states, output.logits
+        output, states = self.layer_reader.run(self.model, self._inputs(self.model, input_ids, attention_mask),
+                                               attention_mask, True)
+        return states, output.logits
+
+    def run(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, hidden_states: bool = False,
+            **extra) -> Pass:
+        """The whole model (with its head) on one batch: logits, the hidden states when asked, and the key/value
+        cache where the model keeps one (`extra` goes to the model: past_key_values, position_ids, use_cache)."""
+        output, states = self.layer_reader.run(self.model, self._inputs(self.model, input_ids, attention_mask, extra),
+                                               attention_mask, hidden_states)
+        return Pass(output.logits, states, getattr(output, "past_key_values", None))
+
+    def inspect(self) -> None:
+        """Decide, from what the model does, how to read its layers and whether padding is safe (forward.py)."""
+        sample = self.encode(["ACGTTGCAAGCTTCGA"])[0]
+        ids = torch.tensor([sample], device=self.device)
+        ones = torch.ones_like(ids)
+        body = self.body
+        with torch.inference_mode():
+            self.layer_reader = _choose_reader(body, self.model.config, self._inputs(body, ids, ones), ids.shape)
+            _, states = self.layer_reader.run(body, self._inputs(body, ids, ones), ones, True)
+            self.state_size = int(states[-1].shape[-1])
+            # transformers' own classes honour their attention mask; other code is checked.
+            self.pads_safely = takes(body, "attention_mask") and (
+                not repairs.is_foreign(body) or self._padding_is_ignored(body, sample))
+
+    def _padding_is_ignored(self, body: torch.nn.Module, sample: list[int]) -> bool:
+        """Two fillers under the same mask: the real positions must not change (exactly, up to rounding)."""
+        other = next((i for i in sample if i != self.pad_id), self.pad_id + 1)
+        extra = 5
+        mask = torch.tensor([[1] * len(sample) + [0] * extra], device=self.device)
+        results = []
+        for filler in (self.pad_id, other):
+            ids = torch.tensor([sample + [filler] * extra], device=self.device)
+            _, states = self.layer_reader.run(body, self._inputs(body, ids, mask), mask, True)
+            results.append(states[-1][:, : len(sample)].float())
+        scale = float(results[0].abs().max()) + 1e-6
+        return bool((results[0] - results[1]).abs().max() <= 1e-4 * scale)
+
+
+def _choose_reader(body: torch.nn.Module, config, inputs: dict, shape: torch.Size) -> LayerReader:
+    count = configured_layers(config)
+    try:
+        states = getattr(body(**inputs, output_hidden_states=True), "hidden_states", None)
+    except Exception:  # a model that refuses the argument: its layers are read with hooks
+        states = None
+    if (isinstance(states, (tuple, list)) and len(states) >= 2 and (count is None or len(states) == count + 1)
+            and all(isinstance(t, torch.Tensor) and t.dim() == 3 and t.shape[:2] == shape for t in states)):
+        return LayerReader(NATIVE, len(states) - 1)
+    layers = find_layers(body, count)
+    if layers:
+        reader = LayerReader(HOOKS, len(layers), layers, body)
+        try:
+            _, hooked = reader.run(body, inputs, inputs.get("attention_mask"), True)
+            if all(t.dim() == 3 and t.shape[:2] == shape for t in hooked):
+                return reader
+        except Exception:  # layers that do not behave as one list of blocks: last layer only
+            pass
+    return LayerReader(LAST_ONLY, count or 1, body=body)
 
 
 @contextlib.contextmanager
@@ -166,7 +266,9 @@ def _quiet_transformers():
             warnings.simplefilter("ignore")
             yield
     finally:
-        hf_logging.set_verbosity(previous)
+        # Never below ERROR afterwards either: model code written for older transformers triggers deprecation
+        # notices on every forward pass (`use_return_dict`), which say nothing to a DNALens user.
+        hf_logging.set_verbosity(max(previous, hf_logging.ERROR))
 
 
 def _family(config) -> tuple[str, bool]:
@@ -192,11 +294,17 @@ def _max_tokens(config, tokenizer) -> int:
 
 
 def load_model(spec: str | None = None, *, device: str = "auto", dtype: str = "auto",
-               trust_remote_code: bool = False, allow_pickle: bool = False) -> LanguageModel:
-    """Load `spec` (None/'default', a folder, or a hub id) ready for inference."""
+               trust_remote_code: bool = False, allow_pickle: bool = False,
+               trust_installed_code: bool = False) -> LanguageModel:
+    """Load `spec` (None/'default', a folder, or a hub id) ready for inference.
+
+    trust_installed_code (Galaxy): run the model's own code only where an administrator trusted it when
+    installing the model (source.trusted_at_install); the user cannot switch that on."""
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoModelForMaskedLM, AutoTokenizer
 
     source = resolve_source(spec)
+    if trust_installed_code and not trust_remote_code:
+        trust_remote_code = source.is_local and trusted_at_install(Path(source.location))
     torch_device = pick_device(device)
     torch_dtype = pick_dtype(dtype, torch_device)
     options = {"trust_remote_code": trust_remote_code}
@@ -210,25 +318,83 @@ def load_model(spec: str | None = None, *, device: str = "auto", dtype: str = "a
                              "reached (offline?): download it where you are online and pass its folder with "
                              "--model /path/to/folder")
         options["local_files_only"] = cached
+    log = repairs.RepairLog()
+    folder = Path(source.location) if source.is_local else None
     try:
         with _quiet_transformers():
+            repairs.before_config(folder or _cached_folder(source.location), log)
             config = AutoConfig.from_pretrained(source.location, **options)
+            refuse_untrusted_code(config, source, trust_remote_code)
             family, causal_architecture = _family(config)
             loader = {MASKED: AutoModelForMaskedLM, CAUSAL: AutoModelForCausalLM, BASE: AutoModel}[family]
             tokenizer = AutoTokenizer.from_pretrained(source.location, **options)
-            model = loader.from_pretrained(source.location, config=config, dtype=torch_dtype,
-                                           use_safetensors=None if allow_pickle else True, **options)
+            model = _load_weights(loader, config, source, options, torch_dtype, allow_pickle, log)
     except ModelError:
         raise
     except Exception as error:  # any failure to load is the model's problem, explained in one line
         raise ModelError(_explain_load_failure(source, error)) from None
     model.to(torch_device).eval()
+    repairs.on_device(model, torch_device, log)
     _prefer_looped_experts_on_cpu(model, torch_device)
     tokens = detect_kind(tokenizer)
     path = Path(source.location) if source.is_local else _cached_folder(source.location)
-    return LanguageModel(source, path, model, tokenizer, family, causal_architecture, tokens,
-                         _max_tokens(config, tokenizer), tokenizer.num_special_tokens_to_add(False),
-                         torch_device, torch_dtype)
+    language_model = LanguageModel(source, path, model, tokenizer, family, causal_architecture, tokens,
+                                   _max_tokens(config, tokenizer), tokenizer.num_special_tokens_to_add(False),
+                                   torch_device, torch_dtype, log)
+    try:
+        language_model.inspect()
+    except ModelError:
+        raise
+    except Exception as error:  # the model loads but cannot run one short sequence
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        raise ModelError(f"model '{source.id}' loads but fails on a short test sequence: {first_line}") from None
+    return language_model
+
+
+def _model_class(loader, config, source: ModelSource, options: dict) -> type | None:
+    """The class `loader` would build (the model's own code where it ships some), or None to let it decide."""
+    auto_map = getattr(config, "auto_map", None) or {}
+    reference = auto_map.get(loader.__name__)
+    if reference is not None:
+        if not options.get("trust_remote_code"):
+            return None  # from_pretrained explains that the code must be trusted
+        from transformers.dynamic_module_utils import get_class_from_dynamic_module
+
+        reference = reference[0] if isinstance(reference, (list, tuple)) else reference
+        return get_class_from_dynamic_module(reference, source.location,
+                                             local_files_only=options.get("local_files_only", False))
+    try:
+        return loader._model_mapping[type(config)]
+    except (KeyError, AttributeError):
+        return None
+
+
+def _load_weights(loader, config, source: ModelSource, options: dict, dtype: torch.dtype, allow_pickle: bool,
+                  log: repairs.RepairLog) -> torch.nn.Module:
+    """Build the model and load its weights, repairing what code written for other transformers versions breaks
+    (repairs/ says what and why); the weights of a head that would stay random are refused, never used."""
+    folder = Path(source.location) if source.is_local else None
+    repairs.before_import(folder, log)
+    try:
+        cls = _model_class(loader, config, source, options)
+    except ImportError:
+        if folder is not None:
+            raise
+        repairs.before_import(_cached_folder(source.location), log)  # the code is downloaded now: look at it
+        cls = _model_class(loader, config, source, options)
+    skeleton = None
+    if cls is not None and repairs.is_foreign(cls):
+        repairs.before_build(cls, config, log)
+        skeleton = build_skeleton(cls, config)
+        options = {k: v for k, v in options.items() if k != "trust_remote_code"}
+    model, info = (cls or loader).from_pretrained(source.location, config=config, dtype=dtype,
+                                                  use_safetensors=None if allow_pickle else True,
+                                                  output_loading_info=True, **options)
+    missing = set(info.get("missing_keys") or ())
+    repairs.after_load(model, skeleton, missing, log)
+    refuse_missing_tensors(missing, source)
+    refuse_meta_tensors(model)
+    return model
 
 
 def _prefer_looped_experts_on_cpu(model, device: torch.device) -> None:
@@ -271,11 +437,28 @@ def _cached_folder(hub_id: str) -> Path | None:
         return None
 
 
+def _missing_package(error: Exception) -> str | None:
+    """The Python package a model's code needs and this environment lacks, if that is why loading failed."""
+    import re
+
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        return error.name.split(".")[0]
+    found = re.search(r"requires the following packages that were not found in your environment: ([\w.\-, ]+)",
+                      str(error))
+    return found.group(1).strip().rstrip(".") if found else None
+
+
 def _explain_load_failure(source: ModelSource, error: Exception) -> str:
     first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+    package = _missing_package(error)
+    if package:
+        hint = {"einops": "pip install einops (or pip install 'dnalens[families]')",
+                "flash_attn": "it is CUDA-only (flash attention), so this model cannot run on this machine"}
+        return (f"model '{source.id}': its code needs the Python package '{package}', which is not installed: "
+                + hint.get(package, f"pip install {package}"))
     if "trust_remote_code" in str(error):
         return (f"model '{source.id}' needs custom code from its authors; pass --trust-remote-code only if you "
-                "trust that source")
+                "trust that source (in Galaxy: an administrator must install it choosing to trust its code)")
     if not source.is_local:
         return (f"model '{source.id}' could not be loaded from the hub or the local cache (offline?): download it "
                 f"where you are online and pass its folder with --model /path/to/folder ({first_line})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -13,6 +15,9 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
 DEFAULT_MODEL_ID = "dnalens-default"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}(/[A-Za-z0-9][\w.-]{0,95})?$")
 _WEIGHT_SUFFIXES = {".safetensors", ".bin", ".pt", ".pth", ".ckpt"}
+# Written by `dnalens register-model --trust-remote-code` (Galaxy's data manager, run by an administrator): the
+# model's own code was trusted at install time, as it was then (SHA-256 of each .py file).
+TRUST_FILE = "dnalens_trusted_code.json"
 
 
 @dataclass(frozen=True)
@@ -77,3 +82,24 @@ def refuse_missing_tensors(missing: set[str], source: ModelSource) -> None:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         raise ModelError(f"model '{source.id}': the weights file lacks {len(names)} tensor(s) the model needs "
                          f"({shown}); they would be random. Is the file complete and from this model?")
+
+
+def code_digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of each Python file a model folder holds (its own code)."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(Path(folder).glob("*.py"))}
+
+
+def write_trust_record(folder: Path) -> None:
+    record = {"trusted": "the model's own code, by the administrator who installed it (dnalens register-model "
+                         "--trust-remote-code)", "code_sha256": code_digests(folder)}
+    (Path(folder) / TRUST_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def trusted_at_install(folder: Path) -> bool:
+    """True only where an administrator trusted this folder's code when installing it and not one Python file
+    has been added, removed or changed since."""
+    try:
+        record = json.loads((Path(folder) / TRUST_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(record, dict) and record.get("code_sha256") == code_digests(folder)

@@ -19,10 +19,20 @@ class TokenizerKind:
         return f"{self.k}-mer" if self.kind == KMER else self.kind
 
 
+def dna_token_ids(tokenizer) -> dict[str, int]:
+    """Vocabulary entries made of bases only, keyed by their upper-case spelling (GPN's vocabulary is lower-case;
+    where both cases exist, the upper-case entry wins)."""
+    specials = set(tokenizer.all_special_tokens)
+    ids: dict[str, int] = {}
+    for word, token_id in sorted(tokenizer.get_vocab().items(), key=lambda item: item[0] != item[0].upper()):
+        if word and word not in specials and set(word.upper()) <= set("ACGTN"):
+            ids.setdefault(word.upper(), token_id)
+    return ids
+
+
 def detect_kind(tokenizer) -> TokenizerKind:
     """Decide from the vocabulary: only single bases → nucleotide; mostly one length k > 1 covering 4^k → k-mer."""
-    specials = set(tokenizer.all_special_tokens)
-    dna_words = [word for word in tokenizer.get_vocab() if word not in specials and word and set(word) <= set("ACGTN")]
+    dna_words = list(dna_token_ids(tokenizer))
     lengths = Counter(len(word) for word in dna_words)
     if not lengths:
         return TokenizerKind(BPE)
