@@ -13,7 +13,7 @@ from conftest import TEST_DATA
 TINY = str(TEST_DATA / "tiny-model")
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_a_signal_mid_run_leaves_no_output(tmp_path, signum, code):
     rng = np.random.default_rng(0)
     big = tmp_path / "big.fa"
