@@ -57,7 +57,8 @@ def test_embed_page_shows_the_embeddings(qtbot, window, tmp_path):
     assert page.table.cell(0, "e0") == rows[0]["e0"]
     saved = np.load(tmp_path / "results" / "sequences_embeddings.npz")
     assert float(page.table.cell(0, "e0")) == pytest.approx(float(saved["embeddings"][0, 0]), rel=1e-5)
-    assert page.plot.image is not None and page.plot.figure is not None  # the PCA projection, with its toolbar
+    qtbot.waitUntil(lambda: page.plot.image is not None)  # shown just after the table
+    assert page.plot.figure is not None  # the PCA projection, with its toolbar
     assert "ModernBert" in window.model_panel.summary.text()
 
 
@@ -112,7 +113,8 @@ def test_compare_page_gives_scipy_statistics(qtbot, window):
     welch = stats.ttest_ind(exon, intron, equal_var=False).pvalue
     assert page.table.cell(0, "test") == "welch_t"
     assert float(page.table.cell(0, "p_value")) == pytest.approx(welch, rel=1e-5)
-    assert page.plot.image is not None and page.plot.figure is not None
+    qtbot.waitUntil(lambda: page.plot.image is not None)  # shown just after the table
+    assert page.plot.figure is not None
 
 
 def test_learn_page_trains_like_the_cli_then_predicts(qtbot, window, tmp_path, run_cli):
@@ -132,7 +134,8 @@ def test_learn_page_trains_like_the_cli_then_predicts(qtbot, window, tmp_path, r
                    "--report", cli_report, "--model", TINY_MODEL).code == 0
     expected = {(r["features"], r["metric"]): r["value"] for r in read_table(cli_report)[1]}
     assert shown == expected and ("language_model_minus_baseline", "roc_auc") in shown
-    assert page.plot.image is not None and page.plot.figure is not None  # ROC curves and the confusion matrix
+    qtbot.waitUntil(lambda: page.plot.image is not None)  # shown just after the table
+    assert page.plot.figure is not None  # ROC curves and the confusion matrix
     trained = tmp_path / "results" / "prom_core_subset_classification.json"
     assert trained.exists()
 

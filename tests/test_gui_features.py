@@ -79,10 +79,12 @@ def test_unrelated_pairs_leave_a_banner_a_message_and_a_status_filter(qtbot, win
     assert page.shown_rows.text() == "2 of 25 rows"
     page.status_filter.setCurrentText("all rows")
     assert table.rowCount() == 25
-    # The plain-language summary counts what the file holds.
+    # The plain-language summary counts what the file holds (shown just after the table).
+    qtbot.waitUntil(lambda: not page.summary.isHidden())
     summary = page.summary.toPlainText()
     assert "23 of 25 variants scored" in summary and "2 mismatched_pair" in summary and "more negative" in summary
-    assert page.plot.image is not None and page.plot.figure is not None
+    qtbot.waitUntil(lambda: page.plot.image is not None)  # shown just after the table
+    assert page.plot.figure is not None
     # A new run clears the banner: warnings belong to the run that raised them.
     page.alt_fasta.setText(str(TEST_DATA / "exon_alt.fa"))
     run_page(qtbot, window, 2)

@@ -3,6 +3,7 @@ and show big tables, and Cancel (or closing the window) ends a run within 2 s (t
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -40,16 +41,31 @@ def window(qtbot, tmp_path):
     return main
 
 
+SCHEDSTAT = Path("/proc/thread-self/schedstat")
+
+
+def waited_for_a_cpu() -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux), 0 elsewhere."""
+    try:
+        return int(SCHEDSTAT.read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Heartbeat:
-    """A 10 ms timer on the GUI thread; `longest` is the longest time between two of its ticks."""
+    """A 10 ms timer on the GUI thread. `longest` is the longest time between two ticks; `longest_blocked`
+    leaves out the time the thread was ready to run but the machine had no free CPU (other processes: on the
+    shared 2-core test machine, a load of 10 stretches any step fivefold), and keeps what our code costs it:
+    its own work and any wait for a lock such as Python's GIL."""
 
     def __init__(self):
         self.timer = QTimer()
         self.timer.timeout.connect(self._tick)
         self.gaps: list[float] = []
+        self.blocked: list[float] = []
 
     def __enter__(self):
-        self.last = time.monotonic()
+        self.last, self.last_wait = time.monotonic(), waited_for_a_cpu()
         self.timer.start(10)
         return self
 
@@ -57,13 +73,22 @@ class Heartbeat:
         self.timer.stop()
 
     def _tick(self):
-        now = time.monotonic()
+        now, wait = time.monotonic(), waited_for_a_cpu()
         self.gaps.append(now - self.last)
-        self.last = now
+        self.blocked.append(now - self.last - (wait - self.last_wait))
+        self.last, self.last_wait = now, wait
 
     @property
     def longest(self) -> float:
         return max(self.gaps)
+
+    @property
+    def longest_blocked(self) -> float:
+        return max(self.blocked)
+
+    def report(self, what: str) -> str:
+        return (f"{what}: longest GUI-thread gap {self.longest * 1000:.0f} ms, of which blocked by the app "
+                f"{self.longest_blocked * 1000:.0f} ms (the rest waiting for a CPU), {len(self.gaps)} ticks")
 
 
 def random_fasta(path, count: int, length: int, seed: int = 0):
@@ -80,15 +105,15 @@ def test_embed_of_2000_sequences_finishes_and_shows_its_table_without_freezing(q
         window.run_button.click()
         qtbot.waitUntil(lambda: window.completed_runs == 1, timeout=300_000)
         qtbot.wait(200)  # the table's first paint
-    print(f"embed 2,000: longest GUI-thread gap {beat.longest * 1000:.0f} ms over {len(beat.gaps)} ticks")
+    print(beat.report("embed 2,000"))
     assert window.last_error is None
     assert page.table.model().rowCount() == 2_000 and page.table.model().columnCount() == 33
     assert page.table.cell(1999, "id") == "s1999"
-    assert beat.longest < LONGEST_GAP, f"GUI thread blocked for {beat.longest * 1000:.0f} ms"
+    assert beat.longest_blocked < LONGEST_GAP, beat.report("embed 2,000")
 
 
-def _cancel_while_running(qtbot, window, index: int, running_for: float = 1.0) -> tuple[float, float]:
-    """Starts page `index`, presses Cancel after `running_for` s; (cancel latency, longest gap)."""
+def _cancel_while_running(qtbot, window, index: int, running_for: float = 1.0) -> tuple[float, Heartbeat]:
+    """Starts page `index`, presses Cancel after `running_for` s; (cancel latency, heartbeat)."""
     window.tabs.setCurrentIndex(index)
     with Heartbeat() as beat:
         window.run_button.click()
@@ -100,17 +125,17 @@ def _cancel_while_running(qtbot, window, index: int, running_for: float = 1.0) -
         latency = time.monotonic() - pressed
     assert "Cancelled" in window.statusBar().currentMessage()
     assert window.run_button.isEnabled()
-    return latency, beat.longest
+    return latency, beat
 
 
 def test_predict_every_position_of_5_kb_cancels_within_2_s(qtbot, window, tmp_path):
     page = window.pages[1]
     page.sequences.file.setText(str(random_fasta(tmp_path / "long.fa", 1, 5_000)))
     page.all_positions.setChecked(True)
-    latency, longest = _cancel_while_running(qtbot, window, 1)
-    print(f"predict 5 kb: cancel latency {latency:.2f} s, longest GUI-thread gap {longest * 1000:.0f} ms")
+    latency, beat = _cancel_while_running(qtbot, window, 1)
+    print(f"predict 5 kb: cancel latency {latency:.2f} s; " + beat.report("while running"))
     assert latency < CANCEL_WITHIN
-    assert longest < LONGEST_GAP
+    assert beat.longest_blocked < LONGEST_GAP
     assert not list((tmp_path / "results").glob("long_*"))
     page.all_positions.setChecked(False)  # still usable: a short run afterwards works
     page.positions.setText("1-3")
@@ -124,10 +149,10 @@ def test_learning_cancels_within_2_s(qtbot, window, tmp_path):
     page = window.pages[4]
     page.labelled.setText(str(TEST_DATA / "prom_core_subset.tsv"))
     page.folds.setValue(3)
-    latency, longest = _cancel_while_running(qtbot, window, 4, running_for=0.5)
-    print(f"learn: cancel latency {latency:.2f} s, longest GUI-thread gap {longest * 1000:.0f} ms")
+    latency, beat = _cancel_while_running(qtbot, window, 4, running_for=0.5)
+    print(f"learn: cancel latency {latency:.2f} s; " + beat.report("while running"))
     assert latency < CANCEL_WITHIN
-    assert longest < LONGEST_GAP
+    assert beat.longest_blocked < LONGEST_GAP
     assert not list((tmp_path / "results").glob("prom_core_subset*"))
 
 

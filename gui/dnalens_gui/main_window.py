@@ -8,7 +8,7 @@ import html
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThreadPool, QUrl, Slot
+from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, QUrl, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QGroupBox,
@@ -100,6 +100,12 @@ class MainWindow(QMainWindow):
         self.completed_runs = 0  # operation runs finished (success, failure or cancel): lets tests wait
         self._continuation = None  # what to do once the current worker has finished (run after loading)
         self._closing = False
+        self._counted = False  # the run has reported a count (done/total) that is not yet complete
+        # Once a second while a run has no count to show (loading a model, a long single sequence, statistics
+        # after the last sequence): the time so far, so a busy run never looks frozen.
+        self.ticker = QTimer(self)
+        self.ticker.setInterval(1000)
+        self.ticker.timeout.connect(self._tick)
 
         self.model_panel = ModelPanel()
         self.device_panel = DevicePanel()
@@ -288,6 +294,8 @@ class MainWindow(QMainWindow):
         self.progress.setFormat(label)
         self.statusBar().showMessage(f"{label}…")
         self.log("start", label)
+        self._counted = False
+        self.ticker.start()
         # Worker signals arrive through queued connections; the receivers are @Slot methods of this window.
         worker.signals.progress.connect(self._on_progress)
         worker.signals.warning.connect(self._on_warning)
@@ -304,8 +312,16 @@ class MainWindow(QMainWindow):
             self.progress.setValue(done)
             elapsed = time.monotonic() - self.started
             left = f", ~{elapsed / done * (total - done):.0f} s left" if done and done < total else ""
+            self._counted = done < total
             step = "" if done < total else ", finishing (statistics, plots)"
             self.progress.setFormat(f"{self._label}: {done:,}/{total:,}{left}{step} ({self._device})")
+
+    def _tick(self) -> None:
+        if self.worker is None or self._counted:
+            return
+        elapsed = time.monotonic() - self.started
+        what = "cancelling" if self.worker.cancel_event.is_set() else self._label
+        self.statusBar().showMessage(f"{what}… {elapsed:.0f} s so far ({self._device})")
 
     @Slot(str)
     def _on_warning(self, message: str) -> None:
@@ -337,6 +353,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _finished(self) -> None:
         self.worker = None
+        self.ticker.stop()
         if self._counts_as_run:
             self.completed_runs += 1
         self.run_button.setEnabled(True)

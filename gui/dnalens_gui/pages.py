@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -160,10 +160,8 @@ class OperationPage(QWidget):
         self.outputs = list(getattr(shown.result, "outputs", []) or [])
         if shown.table is not None:
             self.table.show_table(shown.table)
-        self.plot.show_image(shown.image, shown.figure)
-        self.summary.setHtml(shown.summary)
-        self.summary.setVisible(bool(shown.summary))
-        self._arrange(shown.image)
+        # The plot and summary once the table has painted: two short steps for the GUI thread, not one long one.
+        QTimer.singleShot(40, lambda: self._show_view(shown))
         statuses = self.table.model().statuses()
         self.status_filter.blockSignals(True)
         self.status_filter.clear()
@@ -172,6 +170,12 @@ class OperationPage(QWidget):
         self.status_filter.blockSignals(False)
         self.status_filter.setVisible(self.status_filter.count() > 0)
         self._count_rows()
+
+    def _show_view(self, shown: Shown) -> None:
+        self.plot.show_image(shown.image, shown.figure)
+        self.summary.setHtml(shown.summary)
+        self.summary.setVisible(bool(shown.summary))
+        self._arrange(shown.image)
 
     def _arrange(self, image: QImage | None) -> None:
         """A wide plot (tracks along a sequence, panels side by side) goes under the table, full width, with
@@ -256,8 +260,26 @@ class SequenceInput(QWidget):
         return str(path)
 
 
+POOLING_HINT = "how one vector is made from the per-base vectors; mean is the usual choice"
+LAYER_HINT = "which layer's vectors: -1 = the last, 0 = before the first, 2:4 = average of layers 2 to 4"
+
+
+def _hinted(widget: QWidget, hint: str) -> QWidget:
+    """A field with a one-line explanation beside it: the words a biologist needs without hovering."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(widget)
+    label = QLabel(hint)
+    label.setStyleSheet("color: #555")
+    label.setWordWrap(True)
+    layout.addWidget(label, 1)
+    return row
+
+
 def _layer_box() -> QLineEdit:
     box = QLineEdit("-1")
+    box.setMaximumWidth(90)
     box.setToolTip("Which layer's hidden states: -1 = last, 0 = token embeddings, N = layer N, "
                    "A:B = average of layers A to B, all-mean = average of all layers")
     return box
@@ -281,8 +303,8 @@ class EmbedPage(OperationPage):
         self.rc.setToolTip("Makes the embedding the same whichever strand the sequence is written on")
         self.labels = FileField("optional: id<TAB>label table to colour the projection", TABLES)
         self.form.addRow("Sequences", self.sequences)
-        self.form.addRow("Pooling", self.pooling)
-        self.form.addRow("Layer", self.layer)
+        self.form.addRow("Pooling", _hinted(self.pooling, POOLING_HINT))
+        self.form.addRow("Layer", _hinted(self.layer, LAYER_HINT))
         self.form.addRow("", self.rc)
         self.form.addRow("Labels", self.labels)
 
@@ -369,8 +391,8 @@ class VariantsPage(OperationPage):
         self.pooling, self.layer = _pooling_box(), _layer_box()
         self.form.addRow("Input", self.mode)
         self.form.addRow(self.stack)
-        self.form.addRow("Pooling", self.pooling)
-        self.form.addRow("Layer", self.layer)
+        self.form.addRow("Pooling", _hinted(self.pooling, POOLING_HINT))
+        self.form.addRow("Layer", _hinted(self.layer, LAYER_HINT))
         self.rc = QCheckBox("Average both strands")
         self.rc.setToolTip("Every score also from the reverse-complement windows (alleles complemented), then "
                            "averaged; takes twice as long")
@@ -429,7 +451,8 @@ class ComparePage(OperationPage):
         self.form.addRow("Group 1 name", self.first_name)
         self.form.addRow("Group 2", self.second)
         self.form.addRow("Group 2 name", self.second_name)
-        self.form.addRow("Score", self.value)
+        self.form.addRow("Score", _hinted(self.value, "llr: log-likelihood ratio (more negative = more likely "
+                                                      "damaging); l2, cosine: how far the embedding moves"))
 
     def job(self, model, results):
         tables = [_require(self.first.text(), "the first scores table"),
@@ -476,8 +499,8 @@ class LearnPage(OperationPage):
         train_form.addRow("Labels", self.labels)
         train_form.addRow("Estimator", self.estimator)
         train_form.addRow("Folds", self.folds)
-        train_form.addRow("Pooling", self.pooling)
-        train_form.addRow("Layer", self.layer)
+        train_form.addRow("Pooling", _hinted(self.pooling, POOLING_HINT))
+        train_form.addRow("Layer", _hinted(self.layer, LAYER_HINT))
         self.trained = FileField("trained model (.json from Train)", "DNALens model (*.json);;All files (*)")
         self.sequences = SequenceInput()
         use_form.addRow("Trained model", self.trained)

@@ -32,8 +32,15 @@ def status_kind(status: str) -> str:
 
 @dataclass
 class TableData:
+    """A table as read in the worker thread: cells in display order, and their 4-digit display text."""
+
     columns: list[str]
     rows: list[dict[str, str]]
+    display: list[list[str]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.display is None:
+            self.display = [[shown(row.get(c, "")) for c in self.columns] for row in self.rows]
 
     @classmethod
     def read(cls, path: str | Path) -> TableData:
@@ -66,9 +73,11 @@ def sort_key(value: str) -> tuple[int, float, str]:
 class TsvModel(QAbstractTableModel):
     """A DNALens table; `order` holds the file row shown at each view row (sorted, filtered)."""
 
-    def __init__(self, columns: list[str], rows: list[dict[str, str]]):
+    def __init__(self, columns: list[str], rows: list[dict[str, str]], display: list[list[str]] | None = None):
         super().__init__()
         self.columns, self.rows = columns, rows
+        # Display text made once (in the worker, for a run's table): painting then only indexes lists.
+        self.display = display if display is not None else TableData(columns, rows).display
         self.order = list(range(len(rows)))
         self._sorted: tuple[int, Qt.SortOrder] | None = None
         self._status: str | None = None
@@ -76,7 +85,7 @@ class TsvModel(QAbstractTableModel):
     @classmethod
     def from_file(cls, path: str | Path) -> TsvModel:
         data = TableData.read(path)
-        return cls(data.columns, data.rows)
+        return cls(data.columns, data.rows, data.display)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.order)
@@ -88,11 +97,12 @@ class TsvModel(QAbstractTableModel):
         return self.rows[self.order[row]].get(self.columns[column], "")
 
     def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
+        # Painting asks for ten roles per cell; the seven unused ones return before any work.
+        if role == Qt.DisplayRole:
+            return self.display[self.order[index.row()]][index.column()]
+        if role not in (Qt.ToolTipRole, Qt.UserRole) or not index.isValid():
             return None
         value = self.value(index.row(), index.column())
-        if role == Qt.DisplayRole:
-            return shown(value)
         if role == Qt.ToolTipRole:
             return value
         if role == Qt.UserRole:
@@ -166,7 +176,7 @@ class ResultTable(QTableView):
 
     def show_table(self, data: TableData) -> None:
         self.horizontalHeader().setSortIndicator(-1, Qt.AscendingOrder)
-        self._use(TsvModel(data.columns, data.rows))
+        self._use(TsvModel(data.columns, data.rows, data.display))
         self._size_columns(data)
 
     def _use(self, model: TsvModel) -> None:
@@ -183,10 +193,10 @@ class ResultTable(QTableView):
     def _size_columns(self, data: TableData) -> None:
         """Widths from the header text and the first 40 rows' shown values (font metrics, no painting)."""
         metrics = self.fontMetrics()
-        sample = data.rows[:40]
+        sample = data.display[:40]
         for column, name in enumerate(data.columns[:60]):
             widest = max([metrics.horizontalAdvance(name) + 24]
-                         + [metrics.horizontalAdvance(shown(row.get(name, ""))) + 12 for row in sample])
+                         + [metrics.horizontalAdvance(row[column]) + 12 for row in sample])
             self.setColumnWidth(column, min(widest, 150 if name == "status" else 260))  # tooltips hold the rest
 
     def cell(self, row: int, column: str) -> str:
