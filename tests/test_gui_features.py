@@ -222,3 +222,31 @@ def test_the_readme_and_ci_install_every_library_the_app_checks():
     readme, ci = (root / "README.md").read_text(), (root / ".ci" / "run").read_text()
     for package in XCB_LIBRARIES.values():
         assert package in readme and package in ci, package
+
+
+def test_changing_the_device_after_loading_reloads_the_model_there(qtbot, window):
+    window.device_panel.choice.setCurrentIndex(window.device_panel.choice.findData("auto"))
+    window.load_model()
+    qtbot.waitUntil(lambda: window.worker is None and window.model is not None, timeout=60_000)
+    first = window.model
+    assert window.model_key[1] == "auto"
+    window.device_panel.choice.setCurrentIndex(window.device_panel.choice.findData("cpu"))
+    page = window.pages[1]
+    page.sequences.paste.setPlainText("ACGTACGTAC")
+    page.positions.setText("1")
+    run_page(qtbot, window, 1)
+    assert window.model is not first and window.model_key[1] == "cpu" and str(window.model.device) == "cpu"
+    assert window.messages.toPlainText().count("start: loading") == 2
+
+
+def test_files_chosen_are_offered_again_in_every_path_box(qtbot, window, tmp_path):
+    from dnalens_gui.widgets import RECENT, FileField, recent_files, remember_file
+
+    for i in range(RECENT + 3):
+        remember_file(str(tmp_path / f"f{i}.fa"))
+    remember_file(str(tmp_path / "f5.fa"))  # chosen again: first, once
+    recent = recent_files()
+    assert len(recent) == RECENT and recent[0] == str(tmp_path / "f5.fa") and recent.count(recent[0]) == 1
+    field = FileField("a FASTA file")
+    qtbot.addWidget(field)
+    assert field.edit.completer().model().stringList() == recent
