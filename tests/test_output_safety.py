@@ -164,3 +164,30 @@ def test_check_output_paths_allows_distinct_files(tmp_path):
     outputs_module.check_output_paths([tmp_path / "in.fa"], [tmp_path / "a.tsv", tmp_path / "b.tsv"])
     with pytest.raises(InputError):
         outputs_module.check_output_paths([], [tmp_path / "a.tsv", tmp_path / "./a.tsv"])
+
+
+def test_outputs_follow_the_users_umask(tmp_path):
+    old = os.umask(0o077)
+    try:
+        import importlib
+
+        module = importlib.reload(outputs_module)
+        with module.OutputSet() as outputs:
+            outputs.open_text(tmp_path / "private.tsv").write("patient data\n")
+    finally:
+        os.umask(old)
+        importlib.reload(outputs_module)
+    assert (tmp_path / "private.tsv").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_earlier_runs_index_does_not_outlive_an_unsorted_vcf(run_cli, tmp_path):
+    vcf = tmp_path / "unsorted.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                   "20\t2500\tb\tG\tA\t.\t.\t.\n20\t1500\ta\tA\tG\t.\t.\t.\n")
+    out = tmp_path / "annotated.vcf.gz"
+    stale = tmp_path / "annotated.vcf.gz.tbi"
+    stale.write_bytes(b"an index of another file")
+    result = run_cli("variants", "--vcf", vcf, "--reference", TEST_DATA / "chr20_excerpt.fa", "-o", tmp_path / "v.tsv",
+                     "--vcf-out", out, "--model", TINY)
+    assert result.code == 0 and "not sorted" in result.err
+    assert out.exists() and not stale.exists()

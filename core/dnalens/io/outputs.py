@@ -23,6 +23,16 @@ from ..errors import InputError
 _OWNER = f"{socket.gethostname().split('.')[0]}-{os.getpid()}"
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# Published files get the permissions the user's umask gives new files (mkstemp makes them 0600).
+_FILE_MODE = 0o666 & ~_umask()
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -74,6 +84,7 @@ class OutputSet:
         self._inputs = [Path(p) for p in inputs if p]
         self._pending: list[tuple[Path, Path]] = []
         self._handles: list[IO] = []
+        self._stale: list[Path] = []
 
     def path(self, final: str | Path) -> Path:
         """A temporary path in the same folder as `final` (so the rename is atomic)."""
@@ -90,6 +101,12 @@ class OutputSet:
         os.close(descriptor)
         self._pending.append((Path(temporary), final))
         return Path(temporary)
+
+    def remove_on_success(self, path: str | Path) -> None:
+        """A file left by an earlier run that would now mislead (an index of a previous output)."""
+        path = Path(path)
+        check_output_paths(self._inputs, [path])
+        self._stale.append(path)
 
     def open_text(self, final: str | Path) -> IO[str]:
         handle = open(self.path(final), "w", encoding="utf-8", newline="\n")
@@ -128,7 +145,7 @@ class OutputSet:
                     backup = final.with_name(f".{final.name}.{_OWNER}.part.old")
                     os.replace(final, backup)
                     backups.append((backup, final))
-                os.chmod(temporary, 0o644)
+                os.chmod(temporary, _FILE_MODE)
                 os.replace(temporary, final)
                 published.append(final)
         except BaseException:
@@ -139,6 +156,9 @@ class OutputSet:
             raise
         for backup, _ in backups:
             backup.unlink(missing_ok=True)
+        for stale in self._stale:
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink()
 
 
 def write_tsv_header(handle: IO[str], provenance_lines: Iterable[str], columns: list[str]) -> None:

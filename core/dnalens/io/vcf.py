@@ -142,12 +142,13 @@ class AnnotatedVcfWriter:
             return self.paths
         self._bgzf.close()
         self._handle.close()
+        index = self._final.with_name(self._final.name + ".tbi")
         if self._index.sorted:
-            index = self._final.with_name(self._final.name + ".tbi")
             with open(self._outputs.path(index), "wb") as handle:
                 self._index.write(handle)
             self.paths.append(index)
         else:
+            self._outputs.remove_on_success(index)  # an earlier run's index would point into the old file
             self._warn(f"{self._final}: no tabix index written: the VCF is not sorted ({self._index.problem}); "
                        f"sort it (bcftools sort -Oz) and index it (tabix -p vcf) to query regions")
         return self.paths
