@@ -3,6 +3,7 @@ banner for the last run's warnings and a Messages panel that keeps every warning
 
 from __future__ import annotations
 
+import atexit
 import gc
 import html
 import time
@@ -88,6 +89,8 @@ class Banner(QWidget):
 
 
 class MainWindow(QMainWindow):
+    _unfreeze_at_exit = False
+
     def __init__(self):
         super().__init__()
         self.setWindowTitle(f"DNALens {__version__}")
@@ -242,7 +245,12 @@ class MainWindow(QMainWindow):
         # torch, transformers and the model add about a million objects that live as long as the app; a full
         # garbage collection walking them stopped every thread, this one included, for 0.5 s. Frozen, they
         # are left out of collections (freezing is a list splice; a collection first would itself stop us).
+        # Unfrozen at exit, so that the interpreter's last collection still frees them (extension modules built
+        # with nanobind, such as triton, otherwise print "leaked" reports on quitting).
         gc.freeze()
+        if not MainWindow._unfreeze_at_exit:
+            atexit.register(gc.unfreeze)
+            MainWindow._unfreeze_at_exit = True
         self.model_panel.show_model(model.describe())
         message = f"Model {model.source.id} ready on {model.device} ({str(model.dtype).replace('torch.', '')})"
         self.statusBar().showMessage(message)
