@@ -113,3 +113,23 @@ def test_the_default_cache_is_per_user_and_private(monkeypatch, tmp_path):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     folder = private_cache_dir()
     assert folder.name == f"dnalens-cache-{os.getuid()}" and (folder.stat().st_mode & 0o777) == 0o700
+
+
+def test_every_record_is_checked_and_long_headers_are_fine(tmp_path, cache):
+    records = [(f"contig{i}", CHR20[i * 10:i * 10 + 70]) for i in range(300)]
+    records[0] = ("contig0 " + "x" * 10_000, records[0][1])  # a 10 kb description line
+    path = tmp_path / "assembly.fa"
+    path.write_text("".join(f">{name}\n{seq[:60]}\n{seq[60:]}\n" for name, seq in records))
+    fai = tmp_path / "assembly.fa.fai"
+    rows = []
+    text = path.read_text()
+    for name, seq in records:
+        short = name.split()[0]
+        offset = text.index(f">{name}\n") + len(name) + 2
+        rows.append(f"{short}\t{len(seq)}\t{offset}\t60\t61")
+    fai.write_text("\n".join(rows) + "\n")
+    check_fai(path, fai)  # valid, despite the 10 kb header
+    rows[150] = rows[150].replace("\t70\t", "\t71\t")  # one contig, stale
+    fai.write_text("\n".join(rows) + "\n")
+    with pytest.raises(IndexMismatch, match="contig150"):
+        check_fai(path, fai)

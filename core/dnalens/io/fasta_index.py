@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ..errors import InputError
 
-# Records checked byte by byte: all of them in a small index, else an even sample including the last.
-SAMPLED_RECORDS = 200
+# How far back from a record's first base its header line is looked for (headers can be long).
+HEADER_BYTES = 1 << 16
 _BASE_BYTES = frozenset(b"ACGTNacgtnRYSWKMBDHVryswkmbdhv*-.")
 
 
@@ -44,8 +44,8 @@ def _entries(fai: Path) -> list[tuple[str, int, int, int, int]]:
 
 def _check_record(handle, size: int, name: str, length: int, offset: int, bases: int, width: int) -> None:
     # The header line just before the sequence must name this record.
-    handle.seek(max(0, offset - 4096))
-    before = handle.read(offset - max(0, offset - 4096))
+    handle.seek(max(0, offset - HEADER_BYTES))
+    before = handle.read(offset - max(0, offset - HEADER_BYTES))
     header = before.rstrip(b"\r\n").rsplit(b"\n", 1)[-1]
     if not before.endswith(b"\n") or header.split()[0:1] != [b">" + name.encode()]:
         raise IndexMismatch(f"record '{name}' does not start at byte {offset}")
@@ -68,14 +68,17 @@ def _check_record(handle, size: int, name: str, length: int, offset: int, bases:
 
 
 def check_fai(fasta: Path, fai: Path) -> None:
-    """Raise IndexMismatch if `fai` does not describe the uncompressed FASTA `fasta` (sampled byte checks)."""
-    entries = _entries(fai)
+    """Raise IndexMismatch if `fai` does not describe the uncompressed FASTA `fasta`: every record's header,
+    first line and last base are checked (a few small reads each), and records must not overlap."""
+    entries = sorted(_entries(fai), key=lambda entry: entry[2])
     size = fasta.stat().st_size
-    step = max(1, len(entries) // SAMPLED_RECORDS)
-    sample = entries[::step] + ([entries[-1]] if (len(entries) - 1) % step else [])
     with open(fasta, "rb") as handle:
-        for entry in sample:
-            _check_record(handle, size, *entry)
+        end = 0
+        for name, length, offset, bases, width in entries:
+            if offset < end:
+                raise IndexMismatch(f"record '{name}' overlaps the record before it")
+            _check_record(handle, size, name, length, offset, bases, width)
+            end = offset + (length - 1) // bases * width + (length - 1) % bases + 1 if length else offset
 
 
 def private_cache_dir() -> Path:
