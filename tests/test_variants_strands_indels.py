@@ -38,16 +38,25 @@ def _mean_last_layer(model, sequence: str) -> np.ndarray:
     return states[1:-1].double().mean(dim=0).numpy()
 
 
-def _pseudo_log_likelihood(model, sequence: str) -> float:
-    """Brute force: every base masked in turn, one forward pass each, log P of the true base summed."""
+def _base_log_probs(model, sequence: str) -> list[float]:
+    """Brute force: every base masked in turn, one forward pass each, log P of the true base."""
     ids = _ids(model, sequence)
-    total = 0.0
+    values = []
     for position in range(1, len(ids) - 1):
         masked = list(ids)
         masked[position] = model.tokenizer.mask_token_id
         log_probs = torch.log_softmax(_forward(model, masked).logits[0, position], dim=-1)
-        total += float(log_probs[ids[position]])
-    return total
+        values.append(float(log_probs[ids[position]]))
+    return values
+
+
+def _aligned_pll_difference(model, ref: str, alt: str, left: int, ref_len: int, alt_len: int) -> float:
+    """By hand: the bases outside the change (`left` bases before it) in both windows; for equal lengths, all."""
+    ref_values, alt_values = _base_log_probs(model, ref), _base_log_probs(model, alt)
+    if len(ref) == len(alt):
+        return sum(alt_values) - sum(ref_values)
+    return (sum(alt_values[:left]) + sum(alt_values[left + alt_len:])
+            - sum(ref_values[:left]) - sum(ref_values[left + ref_len:]))
 
 
 def _causal_log_likelihood(model, sequence: str) -> float:
@@ -116,18 +125,32 @@ def test_rc_average_causal_llr_is_the_mean_of_both_strands_by_hand(loaded, write
 @pytest.mark.parametrize("change", ["deletion", "insertion", "mnv"])
 def test_masked_indel_llr_equals_brute_force_pseudo_likelihoods(loaded, write_fasta, tmp_path, change):
     model = loaded("masked_nucleotide")
-    ref = random_dna(40, seed=34)
-    alt = {"deletion": ref[:18] + ref[21:], "insertion": ref[:18] + "GATTA" + ref[18:],
+    # Bases around the change chosen so that no indel can slide left or right: its place is unambiguous.
+    ref = random_dna(17, seed=34) + "CGTAT" + random_dna(18, seed=36)
+    alt = {"deletion": ref[:18] + ref[21:], "insertion": ref[:18] + "TATTA" + ref[18:],
            "mnv": ref[:18] + "".join("A" if b != "A" else "C" for b in ref[18:20]) + ref[20:]}[change]
+    # Where the change sits and how long it is in each window (known by construction, not by the code's trimming).
+    left, ref_len, alt_len = {"deletion": (18, 3, 0), "insertion": (18, 0, 5), "mnv": (18, 2, 2)}[change]
     row = _score_pair(model, write_fasta, tmp_path, ref, alt, scores="llr")
-    expected = _pseudo_log_likelihood(model, alt) - _pseudo_log_likelihood(model, ref)
+    expected = _aligned_pll_difference(model, ref, alt, left, ref_len, alt_len)
     assert row["status"] == "ok"
     assert float(row["llr"]) == pytest.approx(expected, abs=1e-4)
 
     both = _score_pair(model, write_fasta, tmp_path, ref, alt, scores="llr", rc_average=True)
-    reverse = (_pseudo_log_likelihood(model, reverse_complement(alt))
-               - _pseudo_log_likelihood(model, reverse_complement(ref)))
+    right = len(ref) - left - ref_len  # bases after the change: before it on the other strand
+    reverse = _aligned_pll_difference(model, reverse_complement(ref), reverse_complement(alt), right, ref_len, alt_len)
     assert float(both["llr"]) == pytest.approx((expected + reverse) / 2, abs=1e-4)
+
+
+def test_indel_score_has_no_length_term(loaded, write_fasta, tmp_path):
+    """Whole-window pseudo-likelihoods differ by one term per deleted base; the aligned score must not."""
+    model = loaded("masked_nucleotide")
+    ref = random_dna(60, seed=35)
+    scores = [float(_score_pair(model, write_fasta, tmp_path, ref, ref[:30] + ref[30 + n:], scores="llr")["llr"])
+              for n in (1, 4, 8)]
+    whole = [sum(_base_log_probs(model, ref[:30] + ref[30 + n:])) - sum(_base_log_probs(model, ref)) for n in (1, 4, 8)]
+    assert whole[2] - whole[0] > 3  # the length term: about 1.3 nats (log 4 for a random model) per base
+    assert abs(scores[2] - scores[0]) < (whole[2] - whole[0]) / 3
 
 
 def test_masked_kmer_models_leave_indels_empty_and_say_so(loaded, write_fasta, tmp_path):

@@ -124,8 +124,14 @@ class Scorer:
         """Σ over the sequence's tokens (special tokens excluded) of log P(token | all others), each token masked
         in turn: one forward pass per token. Masked models only. `progress`: checked for cancellation between
         batches (this is long work)."""
+        return [float(values.sum()) for values in self.masked_token_log_probs(sequences, progress)]
+
+    def masked_token_log_probs(self, sequences: Sequence[str], progress: Progress | None = None) -> list[np.ndarray]:
+        """Per sequence, log P(token | all other tokens) of each of its tokens in order (special tokens left
+        out), each token masked in turn. For one-nucleotide tokenizers: one value per base."""
         special = set(self.model.tokenizer.all_special_ids)
         jobs, owners, targets = [], [], []
+        counts = [0] * len(sequences)
         for owner, ids in enumerate(self.model.encode(list(sequences))):
             for position, token in enumerate(ids):
                 if token in special:
@@ -135,6 +141,7 @@ class Scorer:
                 jobs.append(masked)
                 owners.append(owner)
                 targets.append((position, token))
+                counts[owner] += 1
 
         def compute(input_ids, attention_mask, indices):
             logits = self.model.logits(input_ids, attention_mask).float()
@@ -144,10 +151,12 @@ class Scorer:
                 out.append(float(torch.log_softmax(logits[row, position], dim=-1)[token]))
             return out
 
-        totals = [0.0] * len(sequences)
+        values = [np.empty(count) for count in counts]
+        filled = [0] * len(sequences)
         for owner, value in zip(owners, self.runner.map(jobs, compute, progress)):
-            totals[owner] += value
-        return totals
+            values[owner][filled[owner]] = value
+            filled[owner] += 1
+        return values
 
 
 def _candidates(sequence: str, site: int) -> list[str]:

@@ -38,6 +38,7 @@ from .variant_cases import (
     PAIR_COLUMNS,
     VCF_COLUMNS,
     VariantCase,
+    minimal_difference,
     pair_cases,
     reverse_complement_case,
     vcf_cases,
@@ -99,10 +100,11 @@ def llr_method(model: LanguageModel, rc_average: bool = False) -> str:
     snvs = "masked: SNVs: log P(alt) - log P(ref) at the masked site, one forward pass per site"
     if not scores_indels_by_pseudo_likelihood(model):
         return snvs + "; indels and multi-base changes: not defined for k-mer tokens (left empty)" + strands
-    return (snvs + "; indels and multi-base changes: PLL(alt window) - PLL(ref window), PLL = sum over every "
-            "base of log P(base | all other bases), each base masked in turn (the windows share their flanks "
-            "around the change; every base counts, since the model attends over the whole window), "
-            "len(ref window) + len(alt window) forward passes per variant" + strands)
+    return (snvs + "; indels and multi-base changes: pseudo-log-likelihood difference over aligned positions, "
+            "sum of log P(base | rest of the alt window) - log P(base | rest of the ref window), each base masked in "
+            "turn; aligned = every position for same-length changes, the shared flanks around an indel (the "
+            "inserted or deleted bases have no counterpart, and whole windows of different lengths would differ "
+            "by about 1.3 nats per base); len(ref window) + len(alt window) forward passes per variant" + strands)
 
 
 # Status of a variant whose scores came out NaN or infinite.
@@ -219,12 +221,29 @@ class VariantScorer:
         windows = sorted({w for row in rows for w in (cases[row].ref_sequence, cases[row].alt_sequence)})
         if not windows:
             return
-        pll: dict[str, float] = {}
+        per_base: dict[str, np.ndarray] = {}
         for group in _bounded_groups(windows, PLL_TOKENS):
-            pll.update(zip(group, self.scorer.pseudo_log_likelihoods(group, self.progress)))
+            per_base.update(zip(group, self.scorer.masked_token_log_probs(group, self.progress)))
         for row in rows:
-            llr = pll[cases[row].alt_sequence] - pll[cases[row].ref_sequence]
-            llrs[row] = float(llr)
+            llrs[row] = aligned_pll_difference(cases[row].ref_sequence, cases[row].alt_sequence,
+                                               per_base[cases[row].ref_sequence], per_base[cases[row].alt_sequence])
+
+
+def aligned_pll_difference(ref: str, alt: str, ref_log_probs: np.ndarray, alt_log_probs: np.ndarray) -> float | None:
+    """Σ over aligned positions of log P(base | rest of the ALT window) − log P(base | rest of the REF window).
+
+    Aligned positions: every position when the windows have the same length (an MNV: its changed bases count,
+    as the SNV llr does); otherwise only the flanks both windows share around the change. Summing whole windows
+    of different lengths would add about 1.3 nats per deleted base (one term fewer) whatever the variant does.
+    """
+    if len(ref_log_probs) != len(ref) or len(alt_log_probs) != len(alt):
+        return None  # not one token per base
+    if len(ref) == len(alt):
+        return float(alt_log_probs.sum() - ref_log_probs.sum())
+    start, ref_part, alt_part = minimal_difference(ref, alt)
+    ref_flanks = ref_log_probs[:start].sum() + ref_log_probs[start + len(ref_part):].sum()
+    alt_flanks = alt_log_probs[:start].sum() + alt_log_probs[start + len(alt_part):].sum()
+    return float(alt_flanks - ref_flanks)
 
 
 def _bounded_groups(windows: list[str], budget: int) -> Iterator[list[str]]:
