@@ -128,3 +128,12 @@ def test_a_weights_file_missing_tensors_is_refused(run_cli, tmp_path):
     result = run_cli("embed", SEQUENCES, "-o", tmp_path / "e.tsv", "--model", folder)
     assert result.code == 1 and "model.layers.1.mlp.Wi.weight" in result.err and "random" in result.err
     assert result.err.count("\n") == 1 and not (tmp_path / "e.tsv").exists()
+
+
+def test_tables_with_their_own_group_column_may_share_a_file_name(run_cli, tmp_path):
+    for folder, group in (("a", "exon"), ("b", "intron")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "scores.tsv").write_text("group\tllr\n" + "".join(f"{group}\t{v}\n" for v in (1, 2, 3, 4)))
+    result = run_cli("compare", tmp_path / "a" / "scores.tsv", tmp_path / "b" / "scores.tsv", "--value", "llr",
+                     "-o", tmp_path / "summary.tsv")
+    assert result.code == 0, result.err

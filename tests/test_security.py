@@ -74,3 +74,13 @@ def test_a_damaged_learner_file_is_one_line(run_cli, tmp_path, damage):
     result = run_cli("classify", "predict", path, TEST_DATA / "prom_core_heldout.fa", "-o", tmp_path / "p.tsv",
                      "--model", TEST_DATA / "tiny-model")
     assert result.code == 1 and result.err.startswith("dnalens: error:") and result.err.count("\n") == 1
+
+
+
+def test_a_payload_that_would_unpack_to_gigabytes_is_refused_unread(monkeypatch):
+    from dnalens import learner_payload
+
+    fitted = build_estimator("ridge", "regression", 0).fit(np.eye(4), np.arange(4.0))
+    monkeypatch.setattr(learner_payload, "MAX_PAYLOAD_BYTES", 1000)  # the real bound is 2 GiB
+    with pytest.raises(InputError, match="would unpack to more than"):
+        load_estimator(sio.dumps(fitted), "learner.json")

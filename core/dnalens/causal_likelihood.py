@@ -27,7 +27,7 @@ def causal_log_likelihoods(logits: torch.Tensor, input_ids: torch.Tensor, attent
 
 def supports_prefix_sharing(model: LanguageModel) -> bool:
     """Attention decoders with a key/value cache and explicit positions (not, e.g., state-space models)."""
-    if model.family != CAUSAL:
+    if model.family != CAUSAL or not model.pads_safely:  # the shared pass pads prefixes and remainders
         return False
     parameters = inspect.signature(model.model.forward).parameters
     return "past_key_values" in parameters and "position_ids" in parameters

@@ -335,10 +335,9 @@ def _paths(args, names: tuple[str, ...]) -> list[str]:
 
 def _check_outputs(args) -> None:
     from .io.outputs import check_output_paths
+    from .io.reference import reference_files
 
-    inputs = _paths(args, INPUT_ARGUMENTS)
-    if getattr(args, "reference", None):  # its indexes are read too
-        inputs += [f"{args.reference}.fai", f"{args.reference}.gzi"]
+    inputs = _paths(args, INPUT_ARGUMENTS) + reference_files(getattr(args, "reference", None))
     model = getattr(args, "model", None)
     if model and os.path.isdir(model):
         inputs += [os.path.join(model, name) for name in os.listdir(model)]

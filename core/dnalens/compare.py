@@ -37,9 +37,7 @@ def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str
     groups: dict[str, list[tuple[str, float]]] = {}
     dropped = 0
     names = [group_names[i] if group_names and i < len(group_names) else Path(t).stem for i, t in enumerate(tables)]
-    if len(tables) > 1 and len(set(names)) < len(names):
-        twice = next(n for n in names if names.count(n) > 1)
-        raise InputError(f"two input tables would both be group '{twice}' and merge; give distinct --group-names")
+    named_by_file: set[str] = set()  # group names given to whole files: two files must not merge into one
     for index, table in enumerate(tables):
         columns, rows = read_table(table)
         for needed in [value] + ([paired_by] if paired_by else []):
@@ -49,6 +47,11 @@ def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str
         if not use_column and len(tables) == 1:
             raise InputError(f"{table}: no column '{group}' (columns: {', '.join(columns)})")
         fallback = names[index]
+        if not use_column:
+            if fallback in named_by_file:
+                raise InputError(f"two input tables would both be group '{fallback}' and merge; give distinct "
+                                 "--group-names")
+            named_by_file.add(fallback)
         for number, row in enumerate(rows):
             try:
                 number_value = parse_number(row[value])

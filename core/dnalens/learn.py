@@ -46,6 +46,7 @@ class Labelled:
     sequences: list[str]
     targets: list[str]
     source: str = "labels"  # the file the labels came from, for messages
+    files: tuple[str, ...] = ()  # every file read (the FASTA too), which no output may replace
 
 
 def read_labelled(path: str | Path, labels: str | Path | None = None) -> Labelled:
@@ -57,7 +58,7 @@ def read_labelled(path: str | Path, labels: str | Path | None = None) -> Labelle
         if missing:
             raise InputError(f"{labels}: no label for sequence '{missing[0]}' ({len(missing)} missing)")
         return Labelled([r.id for r in records], [r.sequence for r in records], [label_map[r.id] for r in records],
-                        str(labels))
+                        str(labels), (str(path), str(labels)))
     columns, rows = read_table(path)
     for needed in ("sequence", "label"):
         if needed not in columns:
@@ -67,7 +68,7 @@ def read_labelled(path: str | Path, labels: str | Path | None = None) -> Labelle
     sequences = [normalise(row["sequence"], ids[i]) for i, row in enumerate(rows)]
     if not sequences:
         raise InputError(f"{path}: no rows")
-    return Labelled(ids, sequences, [row["label"] for row in rows], str(path))
+    return Labelled(ids, sequences, [row["label"] for row in rows], str(path), (str(path),))
 
 
 def kmer_frequencies(sequences: list[str], k: int = KMER_K) -> np.ndarray:
@@ -268,7 +269,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
         "skops": base64.b64encode(dump_estimator(final)).decode("ascii"),
     }
     figures = {}
-    with OutputSet(inputs=[data.source]) as outputs:
+    with OutputSet(inputs=data.files) as outputs:
         with open(outputs.path(out_json), "w") as handle:
             json.dump(document, handle, indent=1)
         if report:

@@ -42,6 +42,8 @@ ALLOWED_LOADERS = frozenset({"DictNode", "ListNode", "TupleNode", "JsonNode", "N
                              "TreeNode", "RandomStateNode", "TypeNode"})
 # The schema of the largest learner we write (a 300-tree forest) is a few MB; refuse absurd ones unread.
 MAX_SCHEMA_BYTES = 64 * 1024 * 1024
+# Its arrays unpacked (a 300-tree forest on 200 features is tens of MB): a zip bomb is refused unread.
+MAX_PAYLOAD_BYTES = 2 * 1024 * 1024 * 1024
 
 
 def _schema_nodes(node, found: set[tuple[str, str, str]]) -> None:
@@ -62,6 +64,9 @@ def payload_types(payload: bytes, source: str) -> set[tuple[str, str, str]]:
             info = archive.getinfo("schema.json")
             if info.file_size > MAX_SCHEMA_BYTES:
                 raise InputError(f"{source}: the fitted model's description is implausibly large")
+            if sum(member.file_size for member in archive.infolist()) > MAX_PAYLOAD_BYTES:
+                raise InputError(f"{source}: the fitted model would unpack to more than "
+                                 f"{MAX_PAYLOAD_BYTES >> 30} GiB; refused")
             schema = json.loads(archive.read(info))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise InputError(f"{source}: the fitted model inside is damaged ({error})") from None

@@ -25,7 +25,7 @@ from .embedding import Embedder, EmbeddingOptions
 from .errors import DNALensError, InputError
 from .io.counting import count_fasta_records, count_lines_starting
 from .io.outputs import OutputSet, format_value, write_tsv_header
-from .io.reference import Reference
+from .io.reference import Reference, reference_files
 from .io.vcf import AnnotatedVcfWriter, VcfFile, read_vcf
 from .model import BASE, CAUSAL, LanguageModel
 from .model.tokens import BPE, NUCLEOTIDE
@@ -395,7 +395,7 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
     progress = context.progress(source.total, "variants")
     scorer.progress = progress
     try:
-        with OutputSet(inputs=[ref_fasta, alt_fasta, vcf, reference]) as outputs:
+        with OutputSet(inputs=[ref_fasta, alt_fasta, vcf, *reference_files(reference)]) as outputs:
             handle = outputs.open_text(out_tsv)
             write_tsv_header(handle, header, source.columns + chosen + ["status"])
             vcf_writer = _vcf_writer(outputs, vcf_out, source.vcf_file, chosen, header, context) if vcf_out else None

@@ -241,7 +241,13 @@ class MainWindow(QMainWindow):
         self._start(Worker(load), self._model_loaded, f"loading {spec}", then=then)
 
     def _model_loaded(self, model) -> None:
+        replaced = self.model is not None
         self.model, self.model_key = model, self._pending_key
+        if replaced:
+            # The previous model was frozen with everything else: unfreeze and collect once, or a model change
+            # would keep the old model (and its GPU memory) for the app's lifetime. Only on a model change.
+            gc.unfreeze()
+            gc.collect()
         # torch, transformers and the model add about a million objects that live as long as the app; a full
         # garbage collection walking them stopped every thread, this one included, for 0.5 s. Frozen, they
         # are left out of collections (freezing is a list splice; a collection first would itself stop us).

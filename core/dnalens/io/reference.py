@@ -44,6 +44,11 @@ def _index_for(path: Path) -> Path:
     return cached
 
 
+def reference_files(path: str | Path | None) -> list[Path]:
+    """The genome and the index files read with it: none of them may be an output."""
+    return [Path(path), Path(f"{path}.fai"), Path(f"{path}.gzi")] if path else []
+
+
 class Reference:
     """Random access to a reference FASTA.
 

@@ -107,8 +107,13 @@ def _imports_from_transformers(source: str) -> list[tuple[str, str]]:
     except SyntaxError:
         return []
     return [(node.module, alias.name) for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").startswith("transformers")
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and _is_transformers(node.module or "")
             for alias in node.names]
+
+
+def _is_transformers(module: str) -> bool:
+    """transformers itself or one of its submodules (not any package whose name merely starts so)."""
+    return module == "transformers" or module.startswith("transformers.")
 
 
 def provide(folder: Path | None, log: RepairLog) -> None:

@@ -73,6 +73,8 @@ def _tie_embeddings(model: torch.nn.Module, missing: set[str], log: RepairLog) -
         return
     names = {id(p): n for n, p in model.named_parameters(remove_duplicate=False)}
     output_name, input_name = names.get(id(weight)), names.get(id(inputs.weight))
+    if output_name not in missing:
+        return  # the checkpoint has its own (trained) output weights: keep them
     output.weight = inputs.weight
     missing.discard(output_name)
     log.add("weight-ties", f"{output_name} tied to {input_name} (config.tie_word_embeddings, which transformers 4 "
