@@ -133,6 +133,41 @@ def clinvar_section(zero_shot: dict, label: str) -> str:
     return text
 
 
+def _selection(evaluation: dict, zero_shot: dict) -> str:
+    """The rule the shipped weights were chosen by, and the numbers it was applied to."""
+    other = evaluation.get("previous_weights")
+    differences = zero_shot.get("clinvar_chrX_difference_vs_previous")
+    if other is None or differences is None:
+        return ""
+    label = evaluation.get("previous_label", "previous weights")
+    text = ("## Selection\nRule (issue 16): new weights ship only if they are better on zero-shot variant effect "
+            "(ClinVar AUROC) without being worse on held-out bits/nt beyond the noise (2 s.e. of the paired "
+            f"per-site difference). Compared here: {label}")
+    training = other.get("training")
+    if training:
+        recipe, last = training["recipe"], training["history"][-1]
+        text += (f" (recipe `{recipe['name']}`, repeat weight {recipe.get('repeat_weight', 1.0)}, "
+                 f"{'chr20 + chrX outside 20-30 Mb' if recipe.get('train_on_chrx') else 'chr20'}, "
+                 f"{last['step']:,} of {recipe['steps']:,} steps; its validation loss "
+                 f"{last['validation_loss_bits']:.4f} bits on all targets"
+                 + (f", {last['validation_loss_nonrepeat_bits']:.4f} on non-repeat ones"
+                    if "validation_loss_nonrepeat_bits" in last else "") + ")")
+    llr = differences["-llr"]["all"]
+    paired = evaluation["paired_difference_vs_previous"]
+    text += (f". AUROC of −llr, these weights − those: {llr['difference']:+.3f} (95 % interval "
+             f"{llr['ci95'][0]:+.3f} to {llr['ci95'][1]:+.3f}); bits/nt, these − those: all sites "
+             f"{paired['all']['mean_bits']:+.4f} ± {paired['all']['sem_bits']:.4f}")
+    if "nonrepeat" in paired:
+        text += f", non-repeat sites {paired['nonrepeat']['mean_bits']:+.4f} ± {paired['nonrepeat']['sem_bits']:.4f}"
+    those_better_effect = all(entry["all"]["ci95"][1] < 0 for entry in differences.values())
+    those_worse_bits = -paired["all"]["mean_bits"] > 2 * paired["all"]["sem_bits"]
+    verdict = ("better on variant effect" if those_better_effect else
+               "not better on variant effect (an AUROC difference interval reaches 0 or beyond)")
+    verdict += (", and worse on bits/nt beyond the noise" if those_worse_bits else
+                ", and not worse on bits/nt beyond the noise")
+    return text + f". Those weights were {verdict}; these weights are shipped.\n\n"
+
+
 def _training_data(phases: list[dict], metrics: dict) -> str:
     text = ("human chromosome 20, GRCh37, from Debian's `vt-examples` package (MIT), both strands "
             "(reverse-complement augmentation), windows with more than 5 % N skipped. Held out for validation: "
@@ -217,6 +252,7 @@ The project's goal of ≤ 1.60 bits/nt is {"met" if evaluation['model_bits_per_n
 ## Zero-shot variant effect: pathogenic vs benign ClinVar SNVs (chrX)
 {clinvar_section(zero_shot_json, evaluation.get("previous_label", "previous weights"))}
 
+{_selection(evaluation, zero_shot_json)}
 ## Zero-shot: exon vs intron SNPs (GTN SNP set)
 `dnalens variants` on the Galaxy Training Network SNP windows (201 bp, ref/alt paired by order), then
 `dnalens compare` with the tests for independent groups.
@@ -270,6 +306,8 @@ def main() -> None:
         result = evaluate(args.out, log=log, previous=args.previous)
         if args.previous is not None:
             result["previous_label"] = args.previous_label
+            other = json.loads((args.previous / "training_metrics.json").read_text())
+            result["previous_weights"]["training"] = {"recipe": other["recipe"], "history": other["history"]}
         (args.out / "evaluation.json").write_text(json.dumps(result, indent=2) + "\n")
     zero_shot_path = args.out / "zero_shot.json"
     if "zero-shot" in stages:
