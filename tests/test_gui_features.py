@@ -250,3 +250,24 @@ def test_files_chosen_are_offered_again_in_every_path_box(qtbot, window, tmp_pat
     field = FileField("a FASTA file")
     qtbot.addWidget(field)
     assert field.edit.completer().model().stringList() == recent
+
+
+def test_a_model_with_its_own_code_loads_only_when_the_user_trusts_it(qtbot, window):
+    from conftest import SHARED
+
+    hyena = SHARED / "model_zoo" / "hyenadna" / "model"
+    if not hyena.is_dir():
+        pytest.skip("../shared/model_zoo is absent")
+    window.model_panel.set_spec(str(hyena))
+    assert not window.model_panel.trust_code.isChecked()  # never on by default
+    window.load_model()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=60_000)
+    assert window.model is None and "tick 'Let this model run its own code'" in window.last_error[0]
+    window.model_panel.trust_code.setChecked(True)
+    page = window.pages[1]
+    page.sequences.paste.setPlainText("ACGTACGTACGGTTAC")
+    page.positions.setText("3")
+    run_page(qtbot, window, 1)
+    assert window.model is not None and window.model.describe()["family"] == "causal"
+    rows = read_table(page.outputs[0])[1] if hasattr(page, "outputs") and page.outputs else []
+    assert rows and abs(sum(float(rows[0][b]) for b in "ACGT") - 1) < 1e-4

@@ -40,7 +40,9 @@ from .workers import Worker
 # The core's messages name CLI options; the window names the fields that set them.
 FIELDS = {"--pair-by": "'Pair by'", "--max-differences": "'Max. differences'", "--layer": "'Layer'",
           "--pooling": "'Pooling'", "--window": "'Window (bp)'", "--cv": "'Folds'",
-          "--rc-average": "'Average both strands'", "--model": "the model", "--positions": "'Positions'"}
+          "--rc-average": "'Average both strands'", "--model": "the model", "--positions": "'Positions'",
+          "pass --trust-remote-code": "tick 'Let this model run its own code'",
+          "--trust-remote-code": "'Let this model run its own code'"}
 
 
 def in_app_words(message: str) -> str:
@@ -96,7 +98,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"DNALens {__version__}")
         self.pool = QThreadPool.globalInstance()
         self.model = None
-        self.model_key: tuple[str, str] | None = None  # (model, device) the loaded model was asked for
+        self.model_key: tuple[str, str, bool] | None = None  # (model, device, trusted code) asked for
         self.worker: Worker | None = None
         self.started = 0.0
         self.last_error: tuple[str, str] | None = None
@@ -218,16 +220,18 @@ class MainWindow(QMainWindow):
         self.messages.appendPlainText(f"{time.strftime('%H:%M:%S')}  {kind}: {message}")
 
     # ---- model ---------------------------------------------------------------------------------------
-    def _wanted(self) -> tuple[str, str]:
-        """(model spec, device) asked for by the side panels; an empty model folder is an error."""
+    def _wanted(self) -> tuple[str, str, bool]:
+        """(model spec, device, whether the model's own code may run) asked for by the side panels; an empty
+        model folder is an error."""
         spec = self.model_panel.spec()
         if not spec:
             raise InputError("choose a model folder (or a hub id), or the built-in model")
-        return ("dnalens-default" if spec == "default" else spec), self.device_panel.device()
+        trusted = self.model_panel.trust_code.isChecked() and spec != "default"
+        return ("dnalens-default" if spec == "default" else spec), self.device_panel.device(), trusted
 
     def load_model(self, then=None) -> None:
         try:
-            spec, device = self._wanted()
+            spec, device, trusted = self._wanted()
         except InputError as error:
             self.show_error(f"dnalens: error: {error}", "")
             return
@@ -235,9 +239,10 @@ class MainWindow(QMainWindow):
         def load(context):
             from dnalens.model import load_model  # torch and transformers: imported in the worker
 
-            return load_model("default" if spec == "dnalens-default" else spec, device=device)
+            return load_model("default" if spec == "dnalens-default" else spec, device=device,
+                              trust_remote_code=trusted)
 
-        self._pending_key = (spec, device)
+        self._pending_key = (spec, device, trusted)
         self._start(Worker(load), self._model_loaded, f"loading {spec}", then=then)
 
     def _model_loaded(self, model) -> None:

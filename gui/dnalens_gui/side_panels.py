@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -43,6 +44,10 @@ class ModelPanel(QGroupBox):
         browse.clicked.connect(self._browse)
         self.hub_edit = QLineEdit()
         self.hub_edit.setPlaceholderText("e.g. InstaDeepAI/nucleotide-transformer-v2-50m-multi-species")
+        # Never remembered between sessions: trusting a model's code is a decision made each time.
+        self.trust_code = QCheckBox("Let this model run its own code (only for sources you trust)")
+        self.trust_code.setToolTip("Models such as DNABERT-2, HyenaDNA, Caduceus and GENA-LM ship Python code "
+                                   "that must run to load them; it runs with your permissions")
         self.load_button = QPushButton("Load model")
         self.load_button.clicked.connect(lambda: self.load_requested.emit(self.spec()))
         self.summary = QLabel("No model loaded yet.")
@@ -57,6 +62,7 @@ class ModelPanel(QGroupBox):
         layout.addLayout(folder_row)
         layout.addWidget(self.hub)
         layout.addWidget(self.hub_edit)
+        layout.addWidget(self.trust_code)
         layout.addWidget(self.load_button)
         layout.addWidget(self.summary)
         self.folder_edit.textEdited.connect(lambda _: self.folder.setChecked(True))
