@@ -54,3 +54,26 @@ def test_every_position_of_a_long_sequence_goes_in_bounded_batches(run_cli, writ
     assert run_cli("predict", fasta, "--all-positions", "-o", batched, "--model", TINY, "--quiet").code == 0
     assert max(sizes) == 128 and sum(sizes) == 640
     assert batched.read_text() == whole.read_text()
+
+
+def test_progress_counts_positions_so_one_long_sequence_moves_the_bar(loaded, write_fasta, tmp_path, monkeypatch):
+    from dnalens.context import RunContext
+
+    advances = []
+
+    class Recorder:
+        def __init__(self, total, label):
+            self.total = total
+
+        def advance(self, n):
+            advances.append(n)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(predict_module, "SITES_PER_BATCH", 50)
+    context = RunContext(quiet=True)
+    monkeypatch.setattr(context, "progress", lambda total, label: Recorder(total, label))
+    fasta = write_fasta({"one_long": random_dna(230, 4)})
+    predict_module.predict_fasta(loaded("masked_nucleotide"), fasta, tmp_path / "p.tsv", context=context)
+    assert advances == [50, 50, 50, 50, 30]

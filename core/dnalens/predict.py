@@ -10,7 +10,7 @@ import numpy as np
 from .context import RunContext
 from .errors import InputError
 from .finite import require_finite
-from .io.counting import count_fasta_records
+from .io.counting import fasta_lengths
 from .io.fasta import read_fasta
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .model import LanguageModel
@@ -49,7 +49,6 @@ class _Site:
     ref: str
     window: str
     site: int  # 0-based, within the window
-    closes_record: bool  # the last wanted position of its record
 
 
 def _sites(records, positions: Positions | None, max_bp: int, windowed: list[str]):
@@ -61,10 +60,9 @@ def _sites(records, positions: Positions | None, max_bp: int, windowed: list[str
         if length > max_bp:
             windowed.append(rec.id)
         wanted = positions if positions is not None else range(1, length + 1)
-        last = positions.last if positions is not None else length
         for position in wanted:
             window, site = context_window(rec.sequence, position - 1, max_bp)
-            yield _Site(rec.id, position, rec.sequence[position - 1], window, site, position == last)
+            yield _Site(rec.id, position, rec.sequence[position - 1], window, site)
 
 
 def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
@@ -83,7 +81,10 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
         tracks = NucleotideTracks()
     rows = 0
     windowed: list[str] = []
-    progress = context.progress(count_fasta_records(fasta), "predict")
+    # Progress counts positions, so one long sequence moves the bar too (and Cancel is seen within a batch).
+    lengths = fasta_lengths(fasta)
+    total = sum(lengths) if positions is None else len(positions) * len(lengths)
+    progress = context.progress(total, "predict positions")
     try:
         with OutputSet(inputs=[fasta]) as outputs:
             handle = outputs.open_text(out_tsv)
@@ -99,7 +100,7 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
                     rows += 1
                     if plot:
                         tracks.add(row)
-                progress.advance(sum(site.closes_record for site in batch))
+                progress.advance(len(batch))
             if windowed:
                 context.warn(f"{len(windowed)} sequence(s) are longer than the model's {model.max_bp} bp: each "
                              "position was scored in a window of that size centred on it")

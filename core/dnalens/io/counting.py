@@ -13,3 +13,14 @@ def count_lines_starting(path: str | Path, prefix: str, skip: str | None = None)
 
 def count_fasta_records(path: str | Path) -> int:
     return count_lines_starting(path, ">")
+
+
+def fasta_lengths(path: str | Path) -> list[int]:
+    """Bases per record (letters on sequence lines, whitespace left out), without validating them."""
+    lengths: list[int] = []
+    for line in text_lines(path):
+        if line.startswith(">"):
+            lengths.append(0)
+        elif lengths:
+            lengths[-1] += len("".join(line.split()))
+    return lengths
