@@ -336,4 +336,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from .repeats import MaskToolMissing
+
+    try:
+        main()
+    except MaskToolMissing as error:  # one line saying what to install, not a traceback
+        raise SystemExit(f"dnalens-training: error: {error}") from None
