@@ -161,7 +161,7 @@ class OperationPage(QWidget):
         if shown.table is not None:
             self.table.show_table(shown.table)
         # The plot and summary once the table has painted: two short steps for the GUI thread, not one long one.
-        QTimer.singleShot(40, lambda: self._show_view(shown))
+        QTimer.singleShot(40, self, lambda: self._show_view(shown))  # cancelled if the page goes
         statuses = self.table.model().statuses()
         self.status_filter.blockSignals(True)
         self.status_filter.clear()
