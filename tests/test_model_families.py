@@ -256,6 +256,22 @@ def _direct_llr(model, ref: str, alt: str, site: int) -> float:
         return float(log_probs[alt_id] - log_probs[ref_id])
 
 
+def _direct_pll(model, sequence: str) -> float:
+    """Σ log P(token | all other tokens), every non-special token masked in turn, with the model's own forward."""
+    ids = model.encode([sequence])[0]
+    special = set(model.tokenizer.all_special_ids)
+    total = 0.0
+    with torch.inference_mode():
+        for index, token in enumerate(ids):
+            if token in special:
+                continue
+            masked = list(ids)
+            masked[index] = model.mask_id
+            logits = model.model(input_ids=torch.tensor([masked])).logits[0, index].float()
+            total += float(torch.log_softmax(logits, -1)[token])
+    return total
+
+
 def test_variants_llr_paired_and_vcf_equal_a_direct_computation(family, model, tmp_path):
     from dnalens.variants import score_variants, supported_scores
 
@@ -269,10 +285,6 @@ def test_variants_llr_paired_and_vcf_equal_a_direct_computation(family, model, t
     (tmp_path / "v.vcf").write_text("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=31>\n"
                                     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
                                     f"chr1\t{site + 1}\tv1\t{ref[site]}\t{alt_base}\t.\t.\t.\n")
-    if "llr" not in supported_scores(model):  # masked BPE models: l2 and cosine only, llr refused in one line
-        with pytest.raises(DNALensError, match="llr"):
-            score_variants(model, tmp_path / "x.tsv", ref_fasta=tmp_path / "ref.fa", alt_fasta=tmp_path / "alt.fa",
-                           scores="llr", runner=runner_for(model))
     outputs = {}
     for mode, arguments in {"paired": {"ref_fasta": tmp_path / "ref.fa", "alt_fasta": tmp_path / "alt.fa"},
                             "vcf": {"vcf": tmp_path / "v.vcf", "reference": tmp_path / "genome.fa", "window": 31}
@@ -285,7 +297,8 @@ def test_variants_llr_paired_and_vcf_equal_a_direct_computation(family, model, t
         assert math.isfinite(float(values["l2"])) and math.isfinite(float(values["cosine"]))
     assert math.isclose(float(outputs["paired"]["l2"]), float(outputs["vcf"]["l2"]), rel_tol=1e-5, abs_tol=1e-6)
     if "llr" in supported_scores(model):
-        direct = _direct_llr(model, ref, alt, site)
+        masked_bpe = model.family != "causal" and model.tokens.kind == "bpe"
+        direct = _direct_pll(model, alt) - _direct_pll(model, ref) if masked_bpe else _direct_llr(model, ref, alt, site)
         for values in outputs.values():
             assert math.isfinite(float(values["llr"]))
             assert math.isclose(float(values["llr"]), direct, rel_tol=1e-4, abs_tol=1e-5)

@@ -2,9 +2,10 @@
 
 - l2, cosine: distance between the pooled hidden states of the WT and the mutant window;
 - llr: log P(alt) − log P(ref). Masked models: SNVs at the masked site, one pass per site for all ALT alleles;
-  indels and multi-base changes (one-nucleotide tokens) as the difference of the two windows'
+  indels and multi-base changes (one-nucleotide tokens) as a pseudo-log-likelihood difference over the
+  positions both windows share; masked BPE models, SNVs: the difference of the two windows'
   pseudo-log-likelihoods. Causal models: full-sequence log-likelihoods. Undefined (left empty) for
-  non-SNVs with masked k-mer models, and for masked BPE models.
+  non-SNVs with masked k-mer or BPE models.
 - rc_average: every score from both strands. llr is the mean of the forward llr and the llr of the
   reverse-complemented windows (alleles complemented, site mirrored); l2/cosine are distances between
   strand-averaged embeddings, exactly as `embed --rc-average` defines an embedding.
@@ -22,7 +23,7 @@ import numpy as np
 from .causal_likelihood import PrefixSharedPass
 from .context import RunContext
 from .embedding import Embedder, EmbeddingOptions
-from .errors import DNALensError, InputError
+from .errors import InputError
 from .io.counting import count_fasta_records, count_lines_starting
 from .io.outputs import OutputSet, format_value, write_tsv_header
 from .io.reference import Reference, reference_files
@@ -66,7 +67,7 @@ class VariantResult:
 
 
 def supported_scores(model: LanguageModel) -> list[str]:
-    if model.family == BASE or (model.family != CAUSAL and model.tokens.kind == BPE):
+    if model.family == BASE:
         return ["l2", "cosine"]
     return list(SCORES)
 
@@ -80,9 +81,6 @@ def parse_scores(text: str | None, model: LanguageModel) -> list[str]:
         raise InputError(f"--scores {text}: unknown score '{unknown[0]}'; choose from {', '.join(SCORES)}")
     if "llr" in wanted:
         model.require_lm_head("--scores llr")
-        if "llr" not in supported_scores(model):
-            raise DNALensError(f"--scores llr: not defined for masked models with BPE tokens ('{model.id}'); "
-                               "use l2,cosine")
     return wanted
 
 
@@ -97,6 +95,10 @@ def llr_method(model: LanguageModel, rc_average: bool = False) -> str:
     if model.family == CAUSAL:
         return ("causal: log P(alt sequence) - log P(ref sequence), full-sequence likelihood (the tokens before "
                 "the change computed once for both)" + strands)
+    if model.tokens.kind == BPE:
+        return ("masked BPE: SNVs: PLL(alt window) - PLL(ref window), PLL = sum of log P(token | all other tokens), "
+                "each token masked in turn (a base is not a token; the two windows may differ in their number of "
+                "tokens); indels and multi-base changes: not defined (left empty)" + strands)
     snvs = "masked: SNVs: log P(alt) - log P(ref) at the masked site, one forward pass per site"
     if not scores_indels_by_pseudo_likelihood(model):
         return snvs + "; indels and multi-base changes: not defined for k-mer tokens (left empty)" + strands
@@ -200,6 +202,8 @@ class VariantScorer:
 
     def _masked_llrs(self, cases: list[VariantCase]) -> list[float | None]:
         """SNVs: all ALT alleles of one site share one masked pass. Other changes: pseudo-log-likelihoods."""
+        if self.model.tokens.kind == BPE:
+            return self._bpe_snv_llrs(cases)
         llrs: list[float | None] = [None] * len(cases)
         sites = sorted({(c.ref_sequence, c.site) for c in cases if c.site is not None})
         # No SNV in the chunk: no masked pass (the tokenizer refuses an empty batch).
@@ -214,6 +218,18 @@ class VariantScorer:
                 llrs[row] = float(llr)
         if scores_indels_by_pseudo_likelihood(self.model):
             self._pseudo_likelihood_llrs(cases, llrs)
+        return llrs
+
+    def _bpe_snv_llrs(self, cases: list[VariantCase]) -> list[float | None]:
+        """Masked BPE models (DNABERT-2, GENA-LM): a base is not a token, so no masked pass reads an allele.
+        SNVs: PLL(alt window) - PLL(ref window), every token masked in turn: the same quantity `predict` uses to
+        rank the four bases (log P(alt) - log P(ref) of its normalised candidates). Indels: left empty."""
+        llrs: list[float | None] = [None] * len(cases)
+        rows = [row for row, case in enumerate(cases) if case.site is not None]
+        windows = sorted({w for row in rows for w in (cases[row].ref_sequence, cases[row].alt_sequence)})
+        pll = dict(zip(windows, self.scorer.pseudo_log_likelihoods(windows, self.progress))) if windows else {}
+        for row in rows:
+            llrs[row] = pll[cases[row].alt_sequence] - pll[cases[row].ref_sequence]
         return llrs
 
     def _pseudo_likelihood_llrs(self, cases: list[VariantCase], llrs: list[float | None]) -> None:
