@@ -12,7 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from gui_window import open_window, run_page
+from PySide6.QtCore import QTimer
 from scipy import stats
 
 from dnalens.io.tables import read_table
@@ -22,28 +23,7 @@ TINY_MODEL = TEST_DATA / "tiny-model"
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    import matplotlib
-
-    matplotlib.use("QtAgg")
-    QCoreApplication.setOrganizationName("DNALens-tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    from dnalens_gui.main_window import MainWindow
-
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.model_panel.set_spec(str(TINY_MODEL))
-    main.results.setText(str(tmp_path / "results"))
-    main.show()
-    return main
-
-
-def run_page(qtbot, window, index: int, timeout: int = 60_000):
-    window.tabs.setCurrentIndex(index)
-    before = window.completed_runs
-    window.run_button.click()  # loads the model first when needed, then runs
-    qtbot.waitUntil(lambda: window.completed_runs > before, timeout=timeout)
-    return window.pages[index]
+    return open_window(qtbot, tmp_path)
 
 
 def test_embed_page_shows_the_embeddings(qtbot, window, tmp_path):

@@ -13,7 +13,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from gui_window import open_window, run_page
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QTextBrowser
 
 from dnalens.io.tables import read_table
@@ -23,36 +24,12 @@ TINY_MODEL = TEST_DATA / "tiny-model"
 
 @pytest.fixture
 def make_window(qtbot, tmp_path):
-    import matplotlib
-
-    matplotlib.use("QtAgg")
-    QCoreApplication.setOrganizationName("DNALens-tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    from dnalens_gui.main_window import MainWindow
-
-    def make():
-        main = MainWindow()
-        qtbot.addWidget(main)
-        main.model_panel.set_spec(str(TINY_MODEL))
-        main.results.setText(str(tmp_path / "results"))
-        main.show()
-        return main
-
-    return make
+    return lambda: open_window(qtbot, tmp_path)
 
 
 @pytest.fixture
 def window(make_window):
     return make_window()
-
-
-def run_page(qtbot, window, index: int, timeout: int = 60_000):
-    window.tabs.setCurrentIndex(index)
-    before = window.completed_runs
-    window.run_button.click()
-    qtbot.waitUntil(lambda: window.completed_runs > before, timeout=timeout)
-    return window.pages[index]
 
 
 def test_unrelated_pairs_leave_a_banner_a_message_and_a_status_filter(qtbot, window):

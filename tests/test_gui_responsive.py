@@ -14,7 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QCoreApplication, QSettings, QTimer
+from gui_window import open_window
+from PySide6.QtCore import QTimer
 
 TINY_MODEL = TEST_DATA / "tiny-model"
 LONGEST_GAP = 0.1
@@ -23,19 +24,7 @@ CANCEL_WITHIN = 2.0
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    import matplotlib
-
-    matplotlib.use("QtAgg")
-    QCoreApplication.setOrganizationName("DNALens-tests")
-    QSettings.setDefaultFormat(QSettings.IniFormat)
-    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, str(tmp_path / "settings"))
-    from dnalens_gui.main_window import MainWindow
-
-    main = MainWindow()
-    qtbot.addWidget(main)
-    main.model_panel.set_spec(str(TINY_MODEL))
-    main.results.setText(str(tmp_path / "results"))
-    main.show()
+    main = open_window(qtbot, tmp_path)
     main.load_model()
     qtbot.waitUntil(lambda: main.worker is None and main.model is not None, timeout=60_000)
     return main
