@@ -11,6 +11,7 @@ import hashlib
 import importlib.util
 import json
 import math
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -102,10 +103,7 @@ def test_dnabert2_config_as_published_without_v4_attributes(tmp_path):
     """DNABERT-2's published config.json has no is_decoder/pad_token_id: repaired on the config object only."""
     if not folder("dnabert2").is_dir() or missing_packages("dnabert2"):
         pytest.skip("DNABERT-2 or einops absent")
-    copy = tmp_path / "dnabert2"
-    copy.mkdir()
-    for item in folder("dnabert2").iterdir():
-        (copy / item.name).write_bytes(item.read_bytes())
+    copy = Path(shutil.copytree(folder("dnabert2"), tmp_path / "dnabert2"))
     config = json.loads((copy / "config.json").read_text())
     for key in ("is_decoder", "pad_token_id"):
         config.pop(key)
@@ -141,10 +139,7 @@ def test_a_head_the_checkpoint_lacks_and_nothing_ties_is_refused_not_random(tmp_
     """GENA-LM saved with tied weights stores its decoder once; told not to tie, its head would be random."""
     if not folder("gena_lm").is_dir():
         pytest.skip("GENA-LM is not in the model zoo")
-    copy = tmp_path / "gena"
-    copy.mkdir()
-    for item in folder("gena_lm").iterdir():
-        (copy / item.name).write_bytes(item.read_bytes())
+    copy = Path(shutil.copytree(folder("gena_lm"), tmp_path / "gena"))
     config = json.loads((copy / "config.json").read_text())
     config["tie_word_embeddings"] = False
     (copy / "config.json").write_text(json.dumps(config))
