@@ -151,7 +151,7 @@ def _mistral_dna_tokenizer():
 
 # ---- workloads ----------------------------------------------------------------------------------------
 def embedding_rows(name, model, sequences, repeats, peak) -> list[Row]:
-    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.compute.embedder import Embedder, EmbeddingOptions
     from dnalens.runner import Runner
 
     embedder = Embedder(model, EmbeddingOptions(), Runner.for_model(model, lambda _: None))
@@ -168,7 +168,7 @@ def embedding_rows(name, model, sequences, repeats, peak) -> list[Row]:
 def bf16_embedding_row(name, path, fp32_model, sequences, repeats) -> Row:
     """The opt-in CPU fast path (--dtype bfloat16) against the same fp32 seed-style loop, with its accuracy:
     the smallest cosine similarity between a bf16 and the fp32 embedding of the same sequence."""
-    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.compute.embedder import Embedder, EmbeddingOptions
     from dnalens.model import load_model
     from dnalens.runner import Runner
 
@@ -198,7 +198,7 @@ def _non_embedding_parameters(model) -> int:
 def accelerator_rows(device: str, count: int, repeats: int) -> list[Row]:
     """P5: the default model in bf16 on `device` (a GPU), 201 bp windows through `Embedder.embed` (tokenising
     included), and its share of the bf16 matmul peak measured on the same device now."""
-    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.compute.embedder import Embedder, EmbeddingOptions
     from dnalens.model import load_model
     from dnalens.runner import Runner
 
@@ -220,7 +220,7 @@ def host_side_row(count: int, repeats: int) -> Row:
     """What bounds a GPU once the model itself is fast: all the work of `Embedder.embed` but the forward pass
     (tokenising, batching, padding, pooling, gathering), the default model's forward replaced by zeros, at
     201 bp. Baseline: the same code tokenising with the model's Hugging Face tokenizer, not the table lookup."""
-    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.compute.embedder import Embedder, EmbeddingOptions
     from dnalens.model import load_model
     from dnalens.model.nucleotide_encoder import NucleotideEncoder
     from dnalens.runner import Runner
@@ -242,10 +242,10 @@ def host_side_row(count: int, repeats: int) -> Row:
 
 
 def variant_rows(name, model, count, repeats) -> list[Row]:
-    from dnalens.embedding import EmbeddingOptions
+    from dnalens.compute.embedder import EmbeddingOptions
+    from dnalens.ops.variant_inputs import VariantCase
+    from dnalens.ops.variants import VariantScorer, supported_scores
     from dnalens.runner import Runner
-    from dnalens.variant_cases import VariantCase
-    from dnalens.variants import VariantScorer, supported_scores
 
     refs = random_windows(count, 201, seed=3)
     rng = np.random.default_rng(4)
@@ -272,10 +272,10 @@ def variant_rows(name, model, count, repeats) -> list[Row]:
 
 def prefix_sharing_row(name, model, cases, repeats) -> Row:
     """Causal models: every score with the common prefix of REF and ALT run once, against each sequence whole."""
-    from dnalens.embedding import EmbeddingOptions
+    from dnalens.compute.embedder import EmbeddingOptions
+    from dnalens.ops.variant_inputs import VariantCase
+    from dnalens.ops.variants import VariantScorer, supported_scores
     from dnalens.runner import Runner
-    from dnalens.variant_cases import VariantCase
-    from dnalens.variants import VariantScorer, supported_scores
 
     runs = []
     for share in (False, True):

@@ -55,7 +55,7 @@ def _cancel_after(event: threading.Event, seconds: float) -> list[float]:
 
 
 def test_predict_every_position_of_one_long_sequence_stops_within_a_second(tiny, tmp_path):
-    from dnalens.predict import predict_fasta
+    from dnalens.ops.predict import predict_fasta
 
     rng = np.random.default_rng(1)
     fasta = tmp_path / "long.fa"

@@ -5,13 +5,13 @@ import pytest
 import torch
 
 from conftest import random_dna
-from dnalens.causal_likelihood import (
+from dnalens.compute.causal_likelihood import (
     PrefixSharedPass,
     causal_log_likelihoods,
     shared_prefix_length,
     supports_prefix_sharing,
 )
-from dnalens.embedding import Embedder, EmbeddingOptions
+from dnalens.compute.embedder import Embedder, EmbeddingOptions
 from dnalens.runner import Runner, pad
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from conftest import random_dna
-from dnalens.embedding import Embedder, EmbeddingOptions, parse_layers, windows_of
+from dnalens.compute.embedder import Embedder, EmbeddingOptions, parse_layers, windows_of
 from dnalens.errors import DNALensError
 from dnalens.runner import Runner
 

@@ -16,7 +16,7 @@ from dnalens.learn import (
     paired_bootstrap,
     read_labelled,
 )
-from dnalens.learner_payload import refused_types
+from dnalens.learn.payload import refused_types
 
 
 def biased_dna(rng, length: int, gc: float) -> str:

@@ -6,8 +6,8 @@ import tracemalloc
 import pytest
 
 from conftest import TEST_DATA, random_dna
-from dnalens import predict as predict_module
 from dnalens.errors import InputError
+from dnalens.ops import predict as predict_module
 from dnalens.positions import parse_positions
 
 TINY = str(TEST_DATA / "tiny-model")

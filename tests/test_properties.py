@@ -9,12 +9,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dnalens.embedding import windows_of
+from dnalens.compute.embedder import windows_of
 from dnalens.errors import InputError
 from dnalens.io.fasta import read_fasta
 from dnalens.model.tokens import token_spans
+from dnalens.ops.variant_inputs import minimal_difference
 from dnalens.sequence import reverse_complement
-from dnalens.variant_cases import minimal_difference
 from model_zoo import kmer_tokenizer
 
 EXAMPLES = settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])

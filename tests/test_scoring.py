@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from conftest import random_dna
+from dnalens.compute.scoring import CAUSAL_LIKELIHOOD, MASKED_KMER, MASKED_TOKEN, Scorer
 from dnalens.errors import ModelError
 from dnalens.runner import Runner
-from dnalens.scoring import CAUSAL_LIKELIHOOD, MASKED_KMER, MASKED_TOKEN, Scorer
 
 
 def scorer(model) -> Scorer:

@@ -13,7 +13,7 @@ from sklearn.svm import SVC
 from conftest import TEST_DATA
 from dnalens.errors import InputError
 from dnalens.learn import build_estimator
-from dnalens.learner_payload import load_estimator
+from dnalens.learn.payload import load_estimator
 
 ESTIMATORS = [("classification", "logistic"), ("classification", "random-forest"), ("classification", "mlp"),
               ("regression", "ridge"), ("regression", "random-forest"), ("regression", "mlp")]
@@ -78,7 +78,7 @@ def test_a_damaged_learner_file_is_one_line(run_cli, tmp_path, damage):
 
 
 def test_a_payload_that_would_unpack_to_gigabytes_is_refused_unread(monkeypatch):
-    from dnalens import learner_payload
+    from dnalens.learn import payload as learner_payload
 
     fitted = build_estimator("ridge", "regression", 0).fit(np.eye(4), np.arange(4.0))
     monkeypatch.setattr(learner_payload, "MAX_PAYLOAD_BYTES", 1000)  # the real bound is 2 GiB

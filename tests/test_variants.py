@@ -7,8 +7,8 @@ import torch
 from conftest import TEST_DATA, random_dna
 from dnalens.errors import DNALensError, InputError
 from dnalens.io.tables import read_table
-from dnalens.variant_cases import minimal_difference
-from dnalens.variants import score_variants
+from dnalens.ops.variant_inputs import minimal_difference
+from dnalens.ops.variants import score_variants
 
 
 def rows_by(path, key):
@@ -88,7 +88,7 @@ def test_paired_mode_llr_equals_hand_computation(loaded, write_fasta, tmp_path):
         log_probs = torch.log_softmax(model.model(input_ids=torch.tensor([ids])).logits[0, 21], dim=-1)
     vocab = model.tokenizer.get_vocab()
     assert float(row["llr"]) == pytest.approx(float(log_probs[vocab[alt[20]]] - log_probs[vocab[ref[20]]]), abs=1e-5)
-    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.compute.embedder import Embedder, EmbeddingOptions
     from dnalens.runner import Runner
 
     vectors = Embedder(model, EmbeddingOptions(), Runner(model.device, model.pad_id)).embed([ref, alt])
@@ -102,8 +102,8 @@ def test_causal_llr_is_the_difference_of_sequence_likelihoods(loaded, write_fast
     out = tmp_path / "pairs.tsv"
     score_variants(model, out, ref_fasta=write_fasta({"d": ref}, "r.fa"), alt_fasta=write_fasta({"d": alt}, "a.fa"))
     row = read_table(out)[1][0]
+    from dnalens.compute.scoring import Scorer
     from dnalens.runner import Runner
-    from dnalens.scoring import Scorer
 
     ll = Scorer(model, Runner(model.device, model.pad_id)).sequence_log_likelihoods([ref, alt])
     assert float(row["llr"]) == pytest.approx(ll[1] - ll[0], abs=1e-4)
@@ -112,11 +112,11 @@ def test_causal_llr_is_the_difference_of_sequence_likelihoods(loaded, write_fast
 
 @pytest.mark.parametrize("scores", [["l2", "cosine", "llr"], ["l2"]])
 def test_causal_one_pass_scores_equal_separate_embedding_and_likelihood_passes(loaded, scores):
-    from dnalens.embedding import Embedder, EmbeddingOptions
+    from dnalens.compute.embedder import Embedder, EmbeddingOptions
+    from dnalens.compute.scoring import Scorer
+    from dnalens.ops.variant_inputs import VariantCase
+    from dnalens.ops.variants import VariantScorer
     from dnalens.runner import Runner
-    from dnalens.scoring import Scorer
-    from dnalens.variant_cases import VariantCase
-    from dnalens.variants import VariantScorer
 
     model = loaded("causal_moe")
     refs = [random_dna(length, seed=40 + length) for length in (50, 80, 120)]

@@ -10,8 +10,8 @@ import torch
 
 from conftest import random_dna
 from dnalens.io.tables import read_table
+from dnalens.ops.variants import score_variants
 from dnalens.sequence import reverse_complement
-from dnalens.variants import score_variants
 
 
 def _ids(model, sequence: str) -> list[int]:
@@ -164,7 +164,7 @@ def test_masked_kmer_models_leave_indels_empty_and_say_so(loaded, write_fasta, t
 
 
 def test_indel_pseudo_likelihoods_in_bounded_groups_give_the_same_scores(loaded, write_fasta, tmp_path, monkeypatch):
-    import dnalens.variants as variants
+    import dnalens.ops.variants as variants
 
     model = loaded("masked_nucleotide")
     refs = {f"v{i}": random_dna(40 + i, seed=60 + i) for i in range(4)}
@@ -191,11 +191,11 @@ def test_indel_pseudo_likelihoods_in_bounded_groups_give_the_same_scores(loaded,
 def test_cancel_is_honoured_inside_indel_scoring(loaded):
     import threading
 
-    from dnalens.embedding import EmbeddingOptions
+    from dnalens.compute.embedder import EmbeddingOptions
     from dnalens.errors import Cancelled
+    from dnalens.ops.variant_inputs import VariantCase
+    from dnalens.ops.variants import VariantScorer
     from dnalens.runner import Progress, Runner
-    from dnalens.variant_cases import VariantCase
-    from dnalens.variants import VariantScorer
 
     model = loaded("masked_nucleotide")
     ref = random_dna(40, seed=70)

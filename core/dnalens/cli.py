@@ -216,13 +216,13 @@ def _context_and_runner(args, model):
 
 
 def _embedding_options(args, **extra):
-    from .embedding import EmbeddingOptions
+    from .compute.embedder import EmbeddingOptions
 
     return EmbeddingOptions(pooling=args.pooling, layer=args.layer, **extra)
 
 
 def run_embed(args) -> str:
-    from .embed import embed_fasta
+    from .ops.embed import embed_fasta
 
     model = _load(args)
     context, runner = _context_and_runner(args, model)
@@ -234,7 +234,7 @@ def run_embed(args) -> str:
 
 
 def run_predict(args) -> str:
-    from .predict import parse_positions, predict_fasta
+    from .ops.predict import parse_positions, predict_fasta
 
     positions = None if args.all_positions else parse_positions(args.positions)
     model = _load(args)
@@ -245,7 +245,7 @@ def run_predict(args) -> str:
 
 
 def run_variants(args) -> str:
-    from .variants import score_variants
+    from .ops.variants import score_variants
 
     model = _load(args)
     context, runner = _context_and_runner(args, model)
@@ -258,7 +258,7 @@ def run_variants(args) -> str:
 
 
 def run_compare(args) -> str:
-    from .compare import compare_tables
+    from .ops.compare import compare_tables
 
     names = args.group_names.split(",") if args.group_names else None
     result = compare_tables(args.tables, args.output, value=args.value, group=args.group, paired_by=args.paired_by,
@@ -270,7 +270,7 @@ def run_compare(args) -> str:
 
 
 def run_tokenize(args) -> str:
-    from .tokenization import tokenize_fasta
+    from .ops.tokenize import tokenize_fasta
 
     model = _load(args)
     context, _ = _context_and_runner(args, model)
@@ -279,7 +279,7 @@ def run_tokenize(args) -> str:
 
 
 def run_info(args) -> str:
-    from .info import describe
+    from .ops.info import describe
 
     return json.dumps(describe(_load(args)), indent=2)
 
@@ -306,7 +306,7 @@ def run_learner(args) -> str:
 
 
 def run_register_model(args) -> str:
-    from .registration import register_model
+    from .ops.register_model import register_model
 
     row = register_model(args.model, args.target_dir, args.output_json, value=args.value, name=args.name,
                          free_tag=args.free_tag, allow_pickle=args.allow_pickle,

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from dnalens.context import RunContext
 from dnalens.errors import InputError
-from dnalens.variant_cases import DEFAULT_MAX_DIFFERENCES
+from dnalens.ops.variant_inputs import DEFAULT_MAX_DIFFERENCES
 
 from .table import ALL_ROWS, ResultTable, TableData
 from .widgets import FileField, ImagePlot
@@ -315,8 +315,8 @@ class EmbedPage(OperationPage):
         labels = self.labels.text() or None
 
         def run(context):
-            from dnalens.embed import embed_fasta
-            from dnalens.embedding import EmbeddingOptions
+            from dnalens.compute.embedder import EmbeddingOptions
+            from dnalens.ops.embed import embed_fasta
 
             options = EmbeddingOptions(pooling=pooling, layer=layer, rc_average=rc)
             return embed_fasta(model, fasta, results / f"{stem}_embeddings.tsv", options=options,
@@ -344,7 +344,7 @@ class PredictPage(OperationPage):
         stem = unique_stem(results, stem_of(fasta), ["_predictions.tsv", "_predictions.png"])
 
         def run(context):
-            from dnalens.predict import parse_positions, predict_fasta
+            from dnalens.ops.predict import parse_positions, predict_fasta
 
             positions = None if every else parse_positions(text)
             return predict_fasta(model, fasta, results / f"{stem}_predictions.tsv", positions=positions,
@@ -415,8 +415,8 @@ class VariantsPage(OperationPage):
             outputs = {"vcf_out": results / f"{stem}_annotated.vcf"}
 
         def run(context):
-            from dnalens.embedding import EmbeddingOptions
-            from dnalens.variants import score_variants
+            from dnalens.compute.embedder import EmbeddingOptions
+            from dnalens.ops.variants import score_variants
 
             return score_variants(model, results / f"{stem}_variant_effects.tsv", **inputs, **outputs,
                                   embedding=EmbeddingOptions(pooling=pooling, layer=layer), rc_average=rc_average,
@@ -462,7 +462,7 @@ class ComparePage(OperationPage):
         stem = unique_stem(results, f"compare_{value}", [".tsv", ".png"])
 
         def run(context):
-            from dnalens.compare import compare_tables  # scipy.stats: imported in the worker, not the window
+            from dnalens.ops.compare import compare_tables  # scipy.stats: imported in the worker, not the window
 
             return compare_tables(tables, results / f"{stem}.tsv", value=value, group_names=names,
                                   plot=results / f"{stem}.png", context=context)
@@ -541,7 +541,7 @@ class LearnPage(OperationPage):
 
         def train(context):
             from dnalens import learn
-            from dnalens.embedding import EmbeddingOptions
+            from dnalens.compute.embedder import EmbeddingOptions
 
             data = learn.read_labelled(labelled, labels)
             return learn.train(model, data, results / f"{stem}.json", task=task, kind=kind, cv=folds,

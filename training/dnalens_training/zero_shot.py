@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from dnalens.compare import compare_tables
 from dnalens.context import RunContext
 from dnalens.model import load_model
-from dnalens.variants import score_variants
+from dnalens.ops.compare import compare_tables
+from dnalens.ops.variants import score_variants
 
 GTN = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gtn_snp"
 

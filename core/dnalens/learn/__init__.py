@@ -16,20 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .cancel import check_cancelled
-from .context import RunContext
-from .embedding import Embedder, EmbeddingOptions
-from .errors import InputError
-from .estimators import CLASSIFIERS, REGRESSORS
-from .finite import require_finite
-from .io.fasta import read_fasta
-from .io.outputs import OutputSet, format_value, write_tsv_header
-from .io.tables import parse_number, read_labels, read_table
-from .learner_payload import dump_estimator, load_estimator
-from .model import LanguageModel
-from .provenance import provenance, provenance_lines
-from .runner import Runner, chunked
-from .sequence import normalise
+from ..cancel import check_cancelled
+from ..compute.embedder import Embedder, EmbeddingOptions
+from ..context import RunContext
+from ..errors import InputError
+from ..estimators import CLASSIFIERS, REGRESSORS
+from ..finite import require_finite
+from ..io.fasta import read_fasta
+from ..io.outputs import OutputSet, format_value, write_tsv_header
+from ..io.tables import parse_number, read_labels, read_table
+from ..model import LanguageModel
+from ..provenance import provenance, provenance_lines
+from ..runner import Runner, chunked
+from ..sequence import normalise
+from .payload import dump_estimator, load_estimator
 
 FORMAT = "dnalens-learner/1"
 KMER_K = 4
@@ -285,7 +285,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
                     low, high = entry["ci95"] or (None, None)
                     handle.write("\t".join(format_value(v) for v in (name, metric, entry["value"], low, high)) + "\n")
         if plot:
-            from .plots import learning_figure, save_figure
+            from ..plots import learning_figure, save_figure
 
             figures["learning"] = learning_figure(task, targets, predictions,
                                                   {name: values[name].get("roc_auc") for name in predictions})

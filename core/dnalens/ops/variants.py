@@ -20,20 +20,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .causal_likelihood import PrefixSharedPass
-from .context import RunContext
-from .embedding import Embedder, EmbeddingOptions
-from .errors import InputError
-from .io.counting import count_fasta_records, count_lines_starting
-from .io.outputs import OutputSet, format_value, write_tsv_header
-from .io.reference import Reference, reference_files
-from .io.vcf import AnnotatedVcfWriter, VcfFile, read_vcf
-from .model import BASE, CAUSAL, LanguageModel
-from .model.tokens import BPE, NUCLEOTIDE
-from .provenance import provenance, provenance_lines
-from .runner import Progress, Runner, chunked
-from .scoring import BASES, Scorer
-from .variant_cases import (
+from ..compute.causal_likelihood import PrefixSharedPass
+from ..compute.embedder import Embedder, EmbeddingOptions
+from ..compute.scoring import BASES, Scorer
+from ..context import RunContext
+from ..errors import InputError
+from ..io.counting import count_fasta_records, count_lines_starting
+from ..io.outputs import OutputSet, format_value, write_tsv_header
+from ..io.reference import Reference, reference_files
+from ..io.vcf import AnnotatedVcfWriter, VcfFile, read_vcf
+from ..model import BASE, CAUSAL, LanguageModel
+from ..model.tokens import BPE, NUCLEOTIDE
+from ..provenance import provenance, provenance_lines
+from ..runner import Progress, Runner, chunked
+from .variant_inputs import (
     DEFAULT_MAX_DIFFERENCES,
     MISMATCHED,
     PAIR_COLUMNS,

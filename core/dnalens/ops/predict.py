@@ -7,17 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .context import RunContext
-from .errors import InputError
-from .finite import require_finite
-from .io.counting import fasta_lengths
-from .io.fasta import read_fasta
-from .io.outputs import OutputSet, format_value, write_tsv_header
-from .model import LanguageModel
-from .positions import Positions, parse_positions
-from .provenance import provenance, provenance_lines
-from .runner import Runner, chunked
-from .scoring import BASES, Scorer
+from ..compute.scoring import BASES, Scorer
+from ..context import RunContext
+from ..errors import InputError
+from ..finite import require_finite
+from ..io.counting import fasta_lengths
+from ..io.fasta import read_fasta
+from ..io.outputs import OutputSet, format_value, write_tsv_header
+from ..model import LanguageModel
+from ..positions import Positions, parse_positions
+from ..provenance import provenance, provenance_lines
+from ..runner import Runner, chunked
 
 COLUMNS = ["id", "position", "ref", "A", "C", "G", "T", "method"]
 # Positions scored and written together: memory stays flat however long the sequence or range.
@@ -76,7 +76,7 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
     record = provenance(model.describe(), "predict", parameters)
     figures: dict = {}
     if plot:
-        from .plots import NucleotideTracks
+        from ..plots import NucleotideTracks
 
         tracks = NucleotideTracks()
     rows = 0
@@ -105,7 +105,7 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
                 context.warn(f"{len(windowed)} sequence(s) are longer than the model's {model.max_bp} bp: each "
                              "position was scored in a window of that size centred on it")
             if plot:
-                from .plots import save_figure
+                from ..plots import save_figure
 
                 figures["probabilities"] = tracks.figure()
                 save_figure(figures["probabilities"], outputs.path(plot), record)

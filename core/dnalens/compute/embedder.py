@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .errors import DNALensError
-from .model import LanguageModel
-from .runner import Progress, Runner
-from .sequence import reverse_complement
+from ..errors import DNALensError
+from ..model import LanguageModel
+from ..runner import Progress, Runner
+from ..sequence import reverse_complement
 
 POOLINGS = ("mean", "max", "cls")
 

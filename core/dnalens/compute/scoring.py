@@ -15,11 +15,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..errors import DNALensError
+from ..model import CAUSAL, MASKED, LanguageModel
+from ..model.tokens import BPE, KMER, NUCLEOTIDE, token_spans
+from ..runner import Progress, Runner
 from .causal_likelihood import PrefixSharedPass
-from .errors import DNALensError
-from .model import CAUSAL, MASKED, LanguageModel
-from .model.tokens import BPE, KMER, NUCLEOTIDE, token_spans
-from .runner import Progress, Runner
 
 BASES = "ACGT"
 MASKED_TOKEN = "masked-token"

@@ -13,7 +13,7 @@ import io
 import json
 import zipfile
 
-from .errors import InputError
+from ..errors import InputError
 
 # (module, class) of every object the estimators in `learn.build_estimator` are saved as.
 ALLOWED_TYPES = frozenset({

@@ -11,9 +11,9 @@ import re
 import shutil
 from pathlib import Path
 
-from .errors import InputError
-from .model import CAUSAL, MASKED, load_model
-from .model.source import TRUST_FILE, code_digests, write_trust_record
+from ..errors import InputError
+from ..model import CAUSAL, MASKED, load_model
+from ..model.source import TRUST_FILE, code_digests, write_trust_record
 
 PIPELINE_TAGS = {MASKED: "fill-mask", CAUSAL: "text-generation"}
 _COPIED = {".json", ".safetensors", ".txt", ".model", ".md"}

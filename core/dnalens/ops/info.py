@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from .model import BASE, CAUSAL, LanguageModel
-from .model.forward import LAST_ONLY
-from .model.repairs import is_foreign
-from .scoring import CAUSAL_LIKELIHOOD, MASKED_KMER, MASKED_TOKEN, PSEUDO_LIKELIHOOD, site_method
+from ..compute.scoring import CAUSAL_LIKELIHOOD, MASKED_KMER, MASKED_TOKEN, PSEUDO_LIKELIHOOD, site_method
+from ..model import BASE, CAUSAL, LanguageModel
+from ..model.forward import LAST_ONLY
+from ..model.repairs import is_foreign
 
 METHODS = {
     MASKED_TOKEN: "exact: the site's token is masked and the softmax over the A, C, G, T tokens is read "
@@ -105,7 +105,7 @@ def _causal_tokens(model: LanguageModel) -> str:
 
 
 def describe(model: LanguageModel) -> dict:
-    from .device import detect
+    from ..device import detect
 
     return {**model.describe(), "capabilities": capabilities(model), "devices": detect(),
             "python": sys.version.split()[0]}

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .context import RunContext
-from .errors import InputError
-from .io.outputs import OutputSet, format_value, write_tsv_header
-from .io.tables import parse_number, read_table
-from .provenance import provenance, provenance_lines
-from .stats import GroupSummary, TestResult, compare_groups, compare_paired, summarise
+from ..context import RunContext
+from ..errors import InputError
+from ..io.outputs import OutputSet, format_value, write_tsv_header
+from ..io.tables import parse_number, read_table
+from ..provenance import provenance, provenance_lines
+from ..stats import GroupSummary, TestResult, compare_groups, compare_paired, summarise
 
 TEST_COLUMNS = ["test", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "median_a", "median_b", "sd_a",
                 "sd_b", "statistic", "p_value", "p_adjusted", "effect_size", "effect_size_name"]
@@ -108,7 +108,7 @@ def compare_tables(tables: list[str | Path], out_tsv: str | Path, *, value: str,
                    "sd_a": a.sd if a else None, "sd_b": b.sd if b else None}
             handle.write("\t".join(format_value(row[c]) for c in TEST_COLUMNS) + "\n")
         if plot:
-            from .plots import group_comparison, save_figure
+            from ..plots import group_comparison, save_figure
 
             main = next(t for t in tests if t.test in ("mann_whitney_u", "wilcoxon_signed_rank", "kruskal_wallis"))
             subtitle = f"{main.test.replace('_', ' ')}: p = {main.p_value:.3g}"

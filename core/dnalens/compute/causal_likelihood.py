@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 import torch
 
-from .embedding import Embedder
-from .model import CAUSAL, LanguageModel
-from .runner import Runner, pad
+from ..model import CAUSAL, LanguageModel
+from ..runner import Runner, pad
+from .embedder import Embedder
 
 
 def causal_log_likelihoods(logits: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list[float]:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .context import RunContext
-from .io.fasta import read_fasta
-from .io.outputs import OutputSet, write_tsv_header
-from .model import LanguageModel
-from .provenance import provenance, provenance_lines
-from .runner import chunked
+from ..context import RunContext
+from ..io.fasta import read_fasta
+from ..io.outputs import OutputSet, write_tsv_header
+from ..model import LanguageModel
+from ..provenance import provenance, provenance_lines
+from ..runner import chunked
 
 COLUMNS = ["id", "length_bp", "n_tokens", "tokens", "input_ids", "attention_mask"]
 ONE_HOT_ORDER = "ACGT"

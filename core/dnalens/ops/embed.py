@@ -7,17 +7,17 @@ from pathlib import Path
 
 import numpy as np
 
-from .context import RunContext
-from .embedding import Embedder, EmbeddingOptions
-from .errors import InputError
-from .finite import require_finite
-from .io.counting import count_fasta_records
-from .io.fasta import read_fasta
-from .io.outputs import OutputSet, format_value, write_tsv_header
-from .io.tables import read_labels
-from .model import LanguageModel
-from .provenance import provenance, provenance_lines
-from .runner import Runner, chunked
+from ..compute.embedder import Embedder, EmbeddingOptions
+from ..context import RunContext
+from ..errors import InputError
+from ..finite import require_finite
+from ..io.counting import count_fasta_records
+from ..io.fasta import read_fasta
+from ..io.outputs import OutputSet, format_value, write_tsv_header
+from ..io.tables import read_labels
+from ..model import LanguageModel
+from ..provenance import provenance, provenance_lines
+from ..runner import Runner, chunked
 
 CHUNK = 256  # sequences read, embedded and written at a time: memory stays flat however long the input
 
@@ -74,7 +74,7 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
             if npz:
                 _write_npz(outputs.path(npz), ids, matrix, record)
             if heatmap:
-                from .plots import embedding_heatmap, save_figure
+                from ..plots import embedding_heatmap, save_figure
 
                 figures["heatmap"] = embedding_heatmap(ids, matrix)
                 save_figure(figures["heatmap"], outputs.path(heatmap), record)
@@ -96,7 +96,7 @@ def _write_npz(path: Path, ids: list[str], matrix: np.ndarray, record: dict) -> 
 
 
 def _write_projection(outputs: OutputSet, projection, ids, matrix, label_map, method, record, context):
-    from .plots import projection_scatter, save_figure
+    from ..plots import projection_scatter, save_figure
 
     if len(ids) < 3:
         raise InputError("a projection plot needs at least 3 sequences")

@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
-from .io.fasta import SequenceRecord, read_fasta
-from .io.reference import Reference
-from .io.vcf import Variant, VcfFile
-from .sequence import reverse_complement
+from ..errors import InputError
+from ..io.fasta import SequenceRecord, read_fasta
+from ..io.reference import Reference
+from ..io.vcf import Variant, VcfFile
+from ..sequence import reverse_complement
 
 PAIR_COLUMNS = ["pair", "id", "position", "ref", "alt"]
 VCF_COLUMNS = ["chrom", "pos", "id", "ref", "alt"]

@@ -1,0 +1,1 @@
+"""Computations the operations share: embeddings, site and sequence likelihoods."""

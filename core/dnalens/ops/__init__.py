@@ -1,0 +1,1 @@
+"""Operations: inputs and options in, records out; they never open an output file."""
