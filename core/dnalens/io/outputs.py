@@ -159,18 +159,3 @@ class OutputSet:
         for stale in self._stale:
             if stale.is_file() and not stale.is_symlink():
                 stale.unlink()
-
-
-def write_tsv_header(handle: IO[str], provenance_lines: Iterable[str], columns: list[str]) -> None:
-    for line in provenance_lines:
-        handle.write(f"# {line}\n")
-    handle.write("\t".join(columns) + "\n")
-
-
-def format_value(value) -> str:
-    """Numbers with enough digits for a round trip of float32 results, empty for missing."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.7g}"
-    return str(value)

@@ -23,8 +23,9 @@ from ..errors import InputError
 from ..estimators import CLASSIFIERS, REGRESSORS
 from ..finite import require_finite
 from ..io.fasta import read_fasta
-from ..io.outputs import OutputSet, format_value, write_tsv_header
+from ..io.outputs import OutputSet
 from ..io.tables import parse_number, read_labels, read_table
+from ..io.tsv import TsvWriter
 from ..model import LanguageModel
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner, chunked
@@ -273,8 +274,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
         with open(outputs.path(out_json), "w") as handle:
             json.dump(document, handle, indent=1)
         if report:
-            handle = outputs.open_text(report)
-            write_tsv_header(handle, provenance_lines(record) + [
+            writer = TsvWriter.open(outputs, report, provenance_lines(record) + [
                 f"{cv}-fold {'stratified ' if task == 'classification' else ''}cross-validation, out-of-fold "
                 f"predictions; 95 % intervals from {BOOTSTRAP} bootstrap resamples; baseline: {KMER_K}-mer "
                 "frequencies on the same folds; language_model_minus_baseline: paired difference on the same resamples "
@@ -283,7 +283,7 @@ def train(model: LanguageModel, data: Labelled, out_json: str | Path, *, task: s
             for name, entries in table.items():
                 for metric, entry in entries.items():
                     low, high = entry["ci95"] or (None, None)
-                    handle.write("\t".join(format_value(v) for v in (name, metric, entry["value"], low, high)) + "\n")
+                    writer.write((name, metric, entry["value"], low, high))
         if plot:
             from ..plots import learning_figure, save_figure
 
@@ -342,15 +342,14 @@ def predict(model: LanguageModel, learner_path: str | Path, fasta: str | Path, o
     record = provenance(model.describe(), f"{task} predict", {"learner": Path(learner_path).name,
                                                                "input": Path(fasta).name})
     with OutputSet(inputs=[learner_path, fasta]) as outputs:
-        handle = outputs.open_text(out_tsv)
         if task == "classification":
             classes = [str(c) for c in estimator.classes_]
-            write_tsv_header(handle, provenance_lines(record), ["id", "predicted", *[f"p_{c}" for c in classes]])
+            writer = TsvWriter.open(outputs, out_tsv, provenance_lines(record),
+                                    ["id", "predicted", *[f"p_{c}" for c in classes]])
             for rec, row in zip(records, estimator.predict_proba(features)):
-                cells = [rec.id, classes[int(np.argmax(row))], *(format_value(float(p)) for p in row)]
-                handle.write("\t".join(cells) + "\n")
+                writer.write([rec.id, classes[int(np.argmax(row))], *(float(p) for p in row)])
         else:
-            write_tsv_header(handle, provenance_lines(record), ["id", "predicted"])
+            writer = TsvWriter.open(outputs, out_tsv, provenance_lines(record), ["id", "predicted"])
             for rec, value in zip(records, estimator.predict(features)):
-                handle.write(f"{rec.id}\t{format_value(float(value))}\n")
+                writer.write([rec.id, float(value)])
     return PredictionResult([Path(out_tsv)])
