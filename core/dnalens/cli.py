@@ -285,17 +285,20 @@ def run_info(args) -> str:
 
 
 def run_learner(args) -> str:
-    from .learn import DIFFERENCE, predict, read_labelled, train
+    from .jobs.learn import predict_to_files, train_to_files
+    from .learn.data import read_labelled
+    from .learn.validation import DIFFERENCE
 
     model = _load(args)
-    context, _ = _context_and_runner(args, model)
+    # One runner for the whole run: --batch-tokens reaches the embeddings, and its warnings are given once.
+    context, runner = _context_and_runner(args, model)
     task = "classification" if args.command == "classify" else "regression"
     if args.action == "predict":
-        predict(model, args.learner, args.input, args.output, context=context)
+        predict_to_files(model, args.learner, args.input, args.output, context=context, runner=runner)
         return f"predictions → {args.output}"
-    result = train(model, read_labelled(args.input, args.labels), args.output, task=task, kind=args.estimator,
-                   cv=args.cv, seed=args.seed, embedding=_embedding_options(args), report=args.report,
-                   plot=args.plot, context=context)
+    result = train_to_files(model, read_labelled(args.input, args.labels), args.output, task=task,
+                            kind=args.estimator, cv=args.cv, seed=args.seed, embedding=_embedding_options(args),
+                            report=args.report, plot=args.plot, context=context, runner=runner)
     lines = []
     for features, values in result.report.items():
         sign = "+" if features == DIFFERENCE else ""

@@ -528,9 +528,9 @@ class LearnPage(OperationPage):
             stem = unique_stem(results, f"{stem_of(fasta)}_{task}", ["_predictions.tsv"])
 
             def predict(context):
-                from dnalens import learn
+                from dnalens.jobs.learn import predict_to_files
 
-                return learn.predict(model, trained, fasta, results / f"{stem}_predictions.tsv", context=context)
+                return predict_to_files(model, trained, fasta, results / f"{stem}_predictions.tsv", context=context)
 
             return predict
         labelled = _require(self.labelled.text(), "the labelled sequences")
@@ -540,14 +540,14 @@ class LearnPage(OperationPage):
         kind, folds = self.estimator.currentText(), self.folds.value()
 
         def train(context):
-            from dnalens import learn
             from dnalens.compute.embedder import EmbeddingOptions
+            from dnalens.jobs.learn import train_to_files
+            from dnalens.learn.data import read_labelled
 
-            data = learn.read_labelled(labelled, labels)
-            return learn.train(model, data, results / f"{stem}.json", task=task, kind=kind, cv=folds,
-                               embedding=EmbeddingOptions(pooling=pooling, layer=layer),
-                               report=results / f"{stem}_cross_validation.tsv", plot=results / f"{stem}.png",
-                               context=context)
+            return train_to_files(model, read_labelled(labelled, labels), results / f"{stem}.json", task=task,
+                                  kind=kind, cv=folds, embedding=EmbeddingOptions(pooling=pooling, layer=layer),
+                                  report=results / f"{stem}_cross_validation.tsv", plot=results / f"{stem}.png",
+                                  context=context)
 
         return train
 

@@ -15,7 +15,7 @@ import zipfile
 
 from ..errors import InputError
 
-# (module, class) of every object the estimators in `learn.build_estimator` are saved as.
+# (module, class) of every object the estimators of `learn/estimators.py` are saved as.
 ALLOWED_TYPES = frozenset({
     ("builtins", "dict"), ("builtins", "list"), ("builtins", "tuple"), ("builtins", "str"),
     ("builtins", "int"), ("builtins", "float"), ("builtins", "bool"), ("builtins", "NoneType"),
