@@ -1,22 +1,22 @@
 """Learning on embeddings: cross-validated metrics, the k-mer baseline, safe model files, model checks."""
 
 import base64
+import io
 import json
+import pickle
+import zipfile
 
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from conftest import TEST_DATA
 from dnalens.errors import InputError
-from dnalens.learn import (
-    DIFFERENCE,
-    kmer_frequencies,
-    load_learner,
-    metrics,
-    paired_bootstrap,
-    read_labelled,
-)
-from dnalens.learn.payload import refused_types
+from dnalens.learn.data import read_labelled
+from dnalens.learn.features import kmer_frequencies
+from dnalens.learn.learner_file import load_learner
+from dnalens.learn.payload import load_estimator, refused_types
+from dnalens.learn.validation import DIFFERENCE, metrics, paired_bootstrap
 
 
 def biased_dna(rng, length: int, gc: float) -> str:
@@ -33,8 +33,25 @@ def gc_table(tmp_path):
     return path
 
 
+def assert_holds_no_pickle(payload: bytes, monkeypatch) -> None:
+    """A zip of JSON and plain .npy arrays (an object array would be a pickle), loaded with pickle disabled."""
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        for name in archive.namelist():
+            assert name.endswith((".json", ".npy")), name
+            if name.endswith(".npy"):
+                np.load(io.BytesIO(archive.read(name)), allow_pickle=False)  # raises on pickled objects
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("loading the learner needed pickle")
+
+    with monkeypatch.context() as patched:
+        for name in ("load", "loads", "Unpickler"):
+            patched.setattr(pickle, name, refuse)
+        assert hasattr(load_estimator(payload, "payload"), "predict_proba")
+
+
 def test_classify_train_reports_both_feature_sets_and_predict_applies_it(run_cli, zoo, gc_table, tmp_path,
-                                                                         write_fasta):
+                                                                         write_fasta, monkeypatch):
     out, report = tmp_path / "clf.json", tmp_path / "report.tsv"
     result = run_cli("classify", "train", gc_table, "-o", out, "--report", report, "--plot", tmp_path / "roc.png",
                      "--model", zoo["masked_nucleotide"], "--cv", "3")
@@ -50,9 +67,9 @@ def test_classify_train_reports_both_feature_sets_and_predict_applies_it(run_cli
     assert low <= results["language_model"]["accuracy"]["value"] <= high
     assert document["embedding"]["weights_sha256"] and "skops" in document and document["classes"] == ["at_rich",
                                                                                                       "gc_rich"]
-    # A skops archive (not a pickle) holding only the types DNALens writes.
     payload = base64.b64decode(document["skops"])
-    assert payload[:2] == b"PK" and refused_types(payload, "clf.json") == []
+    assert refused_types(payload, "clf.json") == []  # only the types DNALens writes
+    assert_holds_no_pickle(payload, monkeypatch)
     fasta = write_fasta({"x": "GCGCGGCCGCGGCGCCGGGCGCGC" * 3, "y": "ATATTAAATATTTAATATAATTAT" * 3})
     assert run_cli("classify", "predict", out, fasta, "-o", tmp_path / "pred.tsv",
                    "--model", zoo["masked_nucleotide"]).code == 0
@@ -74,6 +91,44 @@ def test_regress_on_gc_fraction(run_cli, zoo, tmp_path):
     assert result.code == 0, result.err
     results = json.loads((tmp_path / "reg.json").read_text())["cross_validation"]["results"]
     assert results["kmer_baseline"]["r2"]["value"] > 0.9 and results["kmer_baseline"]["spearman"]["value"] > 0.9
+
+
+def test_learning_uses_the_runs_runner_its_batch_budget_and_warns_once(run_cli, gc_table, tmp_path, monkeypatch):
+    from dnalens import runner as runner_module
+    from dnalens.learn import features
+
+    warning = "bf16 is emulated on this CPU (test)"
+    monkeypatch.setattr(runner_module, "emulated_bf16_warning", lambda device, dtype: warning)
+    runners, batches = [], []
+
+    class RecordingEmbedder(features.Embedder):
+        def __init__(self, model, options, runner):
+            runners.append(runner)
+            mapped = runner.map_items
+
+            def counted(sizes, compute, *args, **kwargs):
+                def compute_and_count(batch):
+                    batches.append(len(batch))
+                    return compute(batch)
+
+                return mapped(sizes, compute_and_count, *args, **kwargs)
+
+            runner.map_items = counted
+            super().__init__(model, options, runner)
+
+    monkeypatch.setattr(features, "Embedder", RecordingEmbedder)
+    tiny = TEST_DATA / "tiny-model"
+    # 64 tokens hold less than one 80-bp sequence: one sequence a batch (the CPU default takes ~50).
+    trained = run_cli("classify", "train", gc_table, "-o", tmp_path / "m.json", "--cv", "2", "--model", tiny,
+                      "--batch-tokens", "64")
+    assert trained.code == 0, trained.err
+    assert [r.token_budget for r in runners] == [64] and batches == [1] * 60
+    assert trained.err.count(warning) == 1
+    predicted = run_cli("classify", "predict", TEST_DATA / "prom_core_classifier.json",
+                        TEST_DATA / "prom_core_heldout.fa", "-o", tmp_path / "p.tsv", "--model", tiny,
+                        "--batch-tokens", "64")
+    assert predicted.code == 0, predicted.err
+    assert [r.token_budget for r in runners] == [64, 64] and predicted.err.count(warning) == 1
 
 
 def test_metrics_equal_sklearn_on_fixed_predictions():
