@@ -12,7 +12,20 @@ import signal
 import sys
 
 from . import __version__
-from .estimators import CLASSIFIERS, REGRESSORS
+from .choices import (
+    CLASSIFIERS,
+    DEFAULT_MAX_DIFFERENCES,
+    DEFAULT_MODEL,
+    DEFAULT_PAIR_BY,
+    DEFAULT_POOLING,
+    DEFAULT_PROJECTION,
+    DEFAULT_WINDOW,
+    PAIR_BY,
+    POOLINGS,
+    PROJECTIONS,
+    REGRESSORS,
+    SCORES,
+)
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -41,7 +54,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model and hardware")
-    group.add_argument("--model", default="default",
+    group.add_argument("--model", default=DEFAULT_MODEL,
                        help="'default' (the built-in DNALens model), a local model folder, or a hub id")
     group.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
     group.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, fp32 on CPU), float32, "
@@ -60,8 +73,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_embedding_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pooling", choices=["mean", "max", "cls"], default="mean",
-                        help="how token states become one vector; padding never enters (default: mean)")
+    parser.add_argument("--pooling", choices=POOLINGS, default=DEFAULT_POOLING,
+                        help=f"how token states become one vector; padding never enters (default: {DEFAULT_POOLING})")
     parser.add_argument("--layer", default="-1",
                         help="-1 (last), N (0 = token embeddings), A:B (mean of layers A..B) or all-mean")
 
@@ -89,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--heatmap", help="heatmap of the embeddings (PNG, SVG or PDF)")
     embed.add_argument("--projection", help="2-D PCA/UMAP scatter of the embeddings (PNG, SVG or PDF)")
     embed.add_argument("--labels", help="TSV of id<TAB>label to colour the projection")
-    embed.add_argument("--method", choices=["pca", "umap"], default="pca", help="projection method")
+    embed.add_argument("--method", choices=PROJECTIONS, default=DEFAULT_PROJECTION, help="projection method")
     _add_model_options(embed)
 
     predict = commands.add_parser("predict", parents=[common], help="probability of A, C, G, T at chosen positions")
@@ -103,18 +116,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(predict)
 
     variants = commands.add_parser("variants", parents=[common],
-                                   help="zero-shot effect scores of variants (l2, cosine, llr)")
+                                   help=f"zero-shot effect scores of variants ({', '.join(SCORES)})")
     variants.add_argument("--ref-fasta", help="WT windows (paired mode)")
     variants.add_argument("--alt-fasta", help="mutant windows, paired with --ref-fasta")
-    variants.add_argument("--pair-by", choices=["order", "id"], default="order",
-                          help="pair records by their order in the files or by identical ids (default: order)")
+    variants.add_argument("--pair-by", choices=PAIR_BY, default=DEFAULT_PAIR_BY,
+                          help="pair records by their order in the files or by identical ids "
+                               f"(default: {DEFAULT_PAIR_BY})")
     variants.add_argument("--vcf", help="VCF file (.gz allowed), VCF mode")
     variants.add_argument("--reference", help="reference genome FASTA for --vcf (.gz, bgzip with .fai)")
     variants.add_argument("--window", type=_at_least(1),
-                          help="window in bp centred on each VCF variant (default: 201, or the model's limit)")
+                          help=f"window in bp centred on each VCF variant (default: {DEFAULT_WINDOW}, or the "
+                               "model's limit)")
     variants.add_argument("-o", "--output", required=True, help="TSV of scores, one row per variant allele")
     variants.add_argument("--vcf-out", help="annotated VCF with DNALENS_* INFO fields (VCF mode)")
-    variants.add_argument("--scores", help="comma-separated from l2,cosine,llr (default: all the model supports). "
+    variants.add_argument("--scores", help=f"comma-separated from {','.join(SCORES)} (default: all the model "
+                          "supports). "
                           "llr with masked models: SNVs one forward pass each; indels and multi-base changes "
                           "(one-nucleotide tokens) by pseudo-log-likelihood, one pass per base of both windows "
                           "(about 400 passes for a 201-bp window)")
@@ -124,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "embed --rc-average (twice the cost)")
     variants.add_argument("--max-differences", type=int,
                           help="paired mode: a pair differing in more places is not a variant pair and is not "
-                               "scored (status mismatched_pair); when most pairs are, the run stops (default: 10)")
+                               "scored (status mismatched_pair); when most pairs are, the run stops "
+                               f"(default: {DEFAULT_MAX_DIFFERENCES})")
     _add_embedding_options(variants)
     _add_model_options(variants)
 

@@ -33,9 +33,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dnalens.choices import (
+    CLASSIFIERS,
+    COMPARED_SCORES,
+    DEFAULT_MAX_DIFFERENCES,
+    DEFAULT_WINDOW,
+    PAIR_BY,
+    POOLINGS,
+    REGRESSORS,
+)
 from dnalens.context import RunContext
 from dnalens.errors import InputError
-from dnalens.ops.variant_inputs import DEFAULT_MAX_DIFFERENCES
 
 from .table import ALL_ROWS, ResultTable, TableData
 from .widgets import FileField, ImagePlot
@@ -287,7 +295,7 @@ def _layer_box() -> QLineEdit:
 
 def _pooling_box() -> QComboBox:
     box = QComboBox()
-    box.addItems(["mean", "max", "cls"])
+    box.addItems(POOLINGS)
     box.setToolTip("How per-base states become one vector: mean (recommended), max, or the [CLS] token. "
                    "Padding is never included.")
     return box
@@ -365,7 +373,7 @@ class VariantsPage(OperationPage):
         self.ref_fasta = FileField("reference (wild-type) sequences", FASTA)
         self.alt_fasta = FileField("mutant sequences, same order", FASTA)
         self.pair_by = QComboBox()
-        self.pair_by.addItems(["order", "id"])
+        self.pair_by.addItems(PAIR_BY)
         self.pair_by.setToolTip("Pair records by their order in the files, or by identical record ids")
         pairs_form.addRow("Reference", self.ref_fasta)
         pairs_form.addRow("Mutant", self.alt_fasta)
@@ -380,8 +388,8 @@ class VariantsPage(OperationPage):
         self.reference = FileField("reference genome FASTA", FASTA)
         self.window = QSpinBox()
         self.window.setRange(3, 100_000)
-        self.window.setValue(201)
-        self.window.setToolTip("Bases around each variant given to the model (capped at the model's limit)")
+        self.window.setValue(DEFAULT_WINDOW)
+        self.window.setToolTip("Bases around each variant given to the model (at most the model's limit)")
         vcf_form.addRow("VCF", self.vcf)
         vcf_form.addRow("Genome", self.reference)
         vcf_form.addRow("Window (bp)", self.window)
@@ -445,7 +453,7 @@ class ComparePage(OperationPage):
         self.second = FileField("scores of the second group", TABLES)
         self.second_name = QLineEdit("intron")
         self.value = QComboBox()
-        self.value.addItems(["llr", "l2", "cosine"])
+        self.value.addItems(COMPARED_SCORES)
         self.value.setToolTip("llr: log-likelihood ratio; l2 and cosine: embedding distances")
         self.form.addRow("Group 1", self.first)
         self.form.addRow("Group 1 name", self.first_name)
@@ -516,8 +524,6 @@ class LearnPage(OperationPage):
 
     def _task_changed(self) -> None:
         self.estimator.clear()
-        from dnalens.estimators import CLASSIFIERS, REGRESSORS
-
         self.estimator.addItems(CLASSIFIERS if self.task.currentData() == "classification" else REGRESSORS)
 
     def job(self, model, results):

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..choices import POOLINGS
 from ..errors import DNALensError
 from ..model import LanguageModel
 from ..runner import Progress, Runner
 from ..sequence import reverse_complement
-
-POOLINGS = ("mean", "max", "cls")
 
 
 @dataclass(frozen=True)

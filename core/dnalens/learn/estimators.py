@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..choices import CLASSIFIERS, REGRESSORS
 from ..errors import InputError
-from ..estimators import CLASSIFIERS, REGRESSORS
 
 # Inverse regularisation strengths tried by the linear models. Weaker penalties than 10 are left out: the
 # pooled hidden states are nearly collinear, so such fits are ill-conditioned and 100x slower, for nothing.
