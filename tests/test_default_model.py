@@ -53,7 +53,25 @@ def test_beats_short_context_baselines_on_held_out_chrx():
     assert result["model_bits_per_nt"] < result["best_baseline"]["bits_per_nt"]
 
 
-def test_recorded_evaluation_beats_every_kmer_baseline():
+@pytest.mark.skipif(not CHRX.exists(), reason="Debian smalt-examples not installed")
+def test_recorded_evaluation_is_of_the_shipped_weights_and_beats_every_kmer_baseline():
+    """The first windows of the recorded evaluation's very sites (seed 0), scored now by the shipped weights:
+    their mean bits/nt agrees with evaluation.json within sampling error, so its claims are about these weights."""
+    import numpy as np
+    from transformers import AutoModelForMaskedLM
+
+    from dnalens_training.evaluate import choose_sites, model_bits
+    from dnalens_training.genome import read_chromosome, sample_windows
+    from dnalens_training.train import TEST_REGION
+
     evaluation = json.loads((DEFAULT_MODEL_DIR / "evaluation.json").read_text())
+    rng = np.random.default_rng(0)  # as `evaluate` drew them: windows, then the sites inside them
+    chrx = read_chromosome(CHRX)
+    windows, _ = sample_windows(chrx, evaluation["windows"], 512, rng, within=TEST_REGION, max_n_fraction=0.0,
+                                annotation=np.arange(len(chrx), dtype=np.int64))
+    sites = choose_sites(evaluation["windows"], 512, rng)
+    bits = model_bits(AutoModelForMaskedLM.from_pretrained(DEFAULT_MODEL_DIR), windows[:32], sites[:32])
+    spread = evaluation["model_bits_per_nt_sem"] * evaluation["sites"] ** 0.5  # per-site standard deviation
+    assert abs(bits.mean() - evaluation["model_bits_per_nt"]) < 4 * spread / bits.size ** 0.5
     assert evaluation["sites"] >= 20_000 and len(evaluation["kmer_baseline_bits_per_nt"]) == 6
     assert evaluation["model_bits_per_nt"] < min(evaluation["kmer_baseline_bits_per_nt"].values())

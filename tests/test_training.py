@@ -51,7 +51,10 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
     metrics = train(RECIPES["tiny"], tmp_path / "model", fasta, "cpu", log=lambda _: None)
     history = metrics["history"]
     assert history[-1]["validation_loss_bits"] < history[0]["validation_loss_bits"] - 0.1
-    assert AutoModelForMaskedLM.from_pretrained(tmp_path / "model") is not None
+    saved = AutoModelForMaskedLM.from_pretrained(tmp_path / "model")
+    # The folder holds the recipe's architecture with the parameters the run trained and reported.
+    assert saved.config.hidden_size == RECIPES["tiny"].model_config().hidden_size
+    assert sum(p.numel() for p in saved.parameters()) == metrics["parameters"] > 0
     assert AutoTokenizer.from_pretrained(tmp_path / "model").is_fast
 
 

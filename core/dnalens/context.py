@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .messages import warn_on_stderr
 from .runner import Progress
-
-
-def warn_on_stderr(message: str) -> None:
-    print(f"dnalens: warning: {message}", file=sys.stderr)
 
 
 @dataclass

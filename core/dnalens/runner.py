@@ -15,6 +15,7 @@ import torch
 from .cancel import check_cancelled, current_cancel_event
 from .device import emulated_bf16_warning
 from .errors import Cancelled, DNALensError
+from .messages import warn_on_stderr
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -113,8 +114,7 @@ class Runner:
     device: torch.device
     pad_id: int
     token_budget: int = 0
-    warn: Callable[[str], None] = field(default=lambda message: print(f"dnalens: warning: {message}",
-                                                                      file=sys.stderr))
+    warn: Callable[[str], None] = field(default=warn_on_stderr)
     # Called once when a single sequence does not fit on the GPU: moves the model to the CPU.
     move_to_cpu: Callable[[], None] | None = None
     # The model cannot ignore padding (no attention mask, or one it ignores): batches of one length only.

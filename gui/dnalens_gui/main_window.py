@@ -7,6 +7,7 @@ import atexit
 import gc
 import html
 import time
+import traceback
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QThreadPool, QTimer, QUrl, Slot
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from dnalens import __version__
 from dnalens.errors import InputError
+from dnalens.messages import describe, is_bug
 
 from .help import about_text, show_help
 from .pages import PAGES
@@ -233,7 +235,7 @@ class MainWindow(QMainWindow):
         try:
             spec, device, trusted = self._wanted()
         except InputError as error:
-            self.show_error(f"dnalens: error: {error}", "")
+            self.show_error(describe(error), "")
             return
 
         def load(context):
@@ -276,7 +278,7 @@ class MainWindow(QMainWindow):
             try:
                 wanted = self._wanted()
             except InputError as error:
-                self.show_error(f"dnalens: error: {error}", "")
+                self.show_error(describe(error), "")
                 return
             if self.model is None or self.model_key != wanted:  # a new model, or the device was changed
                 self.load_model(then=self.run_current)
@@ -286,7 +288,7 @@ class MainWindow(QMainWindow):
             results.mkdir(parents=True, exist_ok=True)
             job = page.job(self.model, results)
         except Exception as error:  # bad parameters: the same one-line message the CLI would give
-            self.show_error(f"dnalens: error: {error}", "")
+            self.show_error(describe(error), traceback.format_exc() if is_bug(error) else "")
             return
         settings = QSettings()
         settings.setValue("results_folder", str(results))

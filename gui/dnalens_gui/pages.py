@@ -419,7 +419,7 @@ class VariantsPage(OperationPage):
             vcf = _require(self.vcf.text(), "the VCF file")
             genome = _require(self.reference.text(), "the reference genome")
             stem = unique_stem(results, stem_of(vcf), ["_variant_effects.tsv", "_annotated.vcf"])
-            inputs = {"vcf": vcf, "reference": genome, "window": min(self.window.value(), model.max_bp)}
+            inputs = {"vcf": vcf, "reference": genome, "window": self.window.value()}
             outputs = {"vcf_out": results / f"{stem}_annotated.vcf"}
 
         def run(context):

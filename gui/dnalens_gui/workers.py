@@ -14,7 +14,8 @@ from PySide6.QtCore import QObject, QRunnable, Signal
 
 from dnalens.cancel import cancellable
 from dnalens.context import RunContext
-from dnalens.errors import Cancelled, DNALensError
+from dnalens.errors import Cancelled
+from dnalens.messages import describe
 
 
 class WorkerSignals(QObject):
@@ -47,11 +48,8 @@ class Worker(QRunnable):
                 result = self.job(context)
         except Cancelled:
             self.signals.cancelled.emit()
-        except DNALensError as error:
-            self.signals.failed.emit(f"dnalens: error: {error}", traceback.format_exc())
-        except Exception as error:  # a bug: still a readable message, with the traceback under "details"
-            self.signals.failed.emit(f"dnalens: internal error: {type(error).__name__}: {error}",
-                                     traceback.format_exc())
+        except Exception as error:  # the CLI's one line; the traceback under "details" (a bug needs it)
+            self.signals.failed.emit(describe(error), traceback.format_exc())
         else:
             self.signals.succeeded.emit(result)
         finally:
