@@ -217,12 +217,13 @@ def _load(args):
 
 def _context(args):
     from .context import RunContext
+    from .messages import warn_on_stderr
 
-    def warn(message: str) -> None:
-        if not args.quiet:
-            print(f"dnalens: warning: {message}", file=sys.stderr)
+    return RunContext(quiet=args.quiet, warn=_ignore if args.quiet else warn_on_stderr)
 
-    return RunContext(quiet=args.quiet, warn=warn)
+
+def _ignore(message: str) -> None:
+    """--quiet: no warnings on stderr."""
 
 
 def _context_and_runner(args, model):
@@ -368,6 +369,15 @@ def _raise_on_signal(signum, frame):
     raise SystemExit(128 + signum)  # unwinds through the output sets, which delete their temporary files
 
 
+def _show_traceback(args, error: Exception) -> bool:
+    from .errors import DNALensError
+    from .messages import is_bug
+
+    if isinstance(error, DNALensError):  # explained in its one line: never a traceback
+        return False
+    return bool(args.debug or (is_bug(error) and os.environ.get("DNALENS_DEBUG")))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -377,33 +387,20 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_on_signal)
     if hasattr(signal, "SIGHUP"):  # a closed terminal or ssh session
         signal.signal(signal.SIGHUP, _raise_on_signal)
-    from .errors import DNALensError
+    from .messages import PROGRAM, describe, is_bug
 
     try:
         _check_outputs(args)
         message = HANDLERS[args.command](args)
-    except DNALensError as error:
-        print(f"dnalens: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
     except KeyboardInterrupt:
-        print("dnalens: interrupted; no output was written", file=sys.stderr)
+        print(f"{PROGRAM}: interrupted; no output was written", file=sys.stderr)
         return 130
-    except MemoryError:
-        if args.debug:
+    except Exception as error:  # one line; --debug shows the traceback of anything but DNALens's own errors
+        if _show_traceback(args, error):
             raise
-        print("dnalens: error: out of memory; try a smaller input, fewer positions, --batch-tokens or a smaller "
-              "--window", file=sys.stderr)
-        return EXIT_ERROR
-    except OSError as error:
-        if args.debug:
-            raise
-        print(f"dnalens: error: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    except Exception as error:  # a bug, not bad input: still one line, with a way to see more
-        if args.debug or os.environ.get("DNALENS_DEBUG"):
-            raise
-        print(f"dnalens: internal error: {type(error).__name__}: {error} (rerun with --debug for details and "
-              "please report it)", file=sys.stderr)
+        # A bug, not bad input: still one line, with a way to see more.
+        hint = " (rerun with --debug for details and please report it)" if is_bug(error) else ""
+        print(describe(error) + hint, file=sys.stderr)
         return EXIT_ERROR
     if message:
         stream = sys.stdout if args.command == "info" else sys.stderr
