@@ -7,7 +7,7 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg, NavigationToolbar2QT
-from PySide6.QtCore import QSettings, QStringListModel, Qt, Signal
+from PySide6.QtCore import QSettings, QStringListModel, Qt
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCompleter,
@@ -28,12 +28,9 @@ RECENT = 15  # files remembered for the path boxes' completion
 class FileField(QWidget):
     """A path box with a Browse button; a file dragged from the desktop can be dropped on it."""
 
-    changed = Signal(str)
-
-    def __init__(self, placeholder: str, filters: str = "All files (*)", save: bool = False, tooltip: str = "",
-                 folder: bool = False):
+    def __init__(self, placeholder: str, filters: str = "All files (*)", tooltip: str = "", folder: bool = False):
         super().__init__()
-        self.filters, self.save, self.folder = filters, save, folder
+        self.filters, self.folder = filters, folder
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setToolTip(tooltip)
@@ -45,7 +42,6 @@ class FileField(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
         layout.addWidget(browse)
-        self.edit.textChanged.connect(self.changed.emit)
         self.edit.setCompleter(QCompleter(QStringListModel(recent_files(), self.edit), self.edit))
 
     def text(self) -> str:
@@ -59,8 +55,6 @@ class FileField(QWidget):
         start = settings.value("last_folder", str(Path.home()))
         if self.folder:
             path = QFileDialog.getExistingDirectory(self, "Choose a folder", self.text() or start)
-        elif self.save:
-            path, _ = QFileDialog.getSaveFileName(self, "Save as", start, self.filters)
         else:
             path, _ = QFileDialog.getOpenFileName(self, "Open", start, self.filters)
         if path:
