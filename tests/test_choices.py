@@ -97,3 +97,21 @@ def test_choices_import_nothing_heavy():
     code = ("import sys, dnalens.choices, dnalens.messages; "
             "print(sorted({'numpy', 'torch', 'sklearn'} & set(sys.modules)))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+@pytest.mark.parametrize(("spec", "hub"), [("owner/name", True), ("gpt2", True), ("default", False),
+                                           ("dnalens-default", False), ("./owner/name", False), ("/owner", False),
+                                           ("~/model", False), ("a/b/c", False), ("bad id", False)])
+def test_one_rule_tells_a_hub_id_from_a_folder(spec, hub):
+    """The app sorts a remembered model into 'folder' or 'hub id' by the rule `--model` is resolved with."""
+    from dnalens.model.source import is_hub_id
+
+    assert is_hub_id(spec) is hub
+
+
+def test_an_existing_folder_is_never_a_hub_id(tmp_path, monkeypatch):
+    from dnalens.model.source import is_hub_id
+
+    (tmp_path / "owner" / "name").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert not is_hub_id("owner/name")

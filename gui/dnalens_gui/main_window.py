@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from dnalens import __version__
 from dnalens.errors import InputError
 from dnalens.messages import describe, is_bug
+from dnalens.model.source import DEFAULT_MODEL_ID, is_default
 
 from .help import about_text, show_help
 from .pages import PAGES
@@ -228,8 +229,8 @@ class MainWindow(QMainWindow):
         spec = self.model_panel.spec()
         if not spec:
             raise InputError("choose a model folder (or a hub id), or the built-in model")
-        trusted = self.model_panel.trust_code.isChecked() and spec != "default"
-        return ("dnalens-default" if spec == "default" else spec), self.device_panel.device(), trusted
+        trusted = self.model_panel.trust_code.isChecked() and not is_default(spec)
+        return (DEFAULT_MODEL_ID if is_default(spec) else spec), self.device_panel.device(), trusted
 
     def load_model(self, then=None) -> None:
         try:
@@ -241,8 +242,7 @@ class MainWindow(QMainWindow):
         def load(context):
             from dnalens.model import load_model  # torch and transformers: imported in the worker
 
-            return load_model("default" if spec == "dnalens-default" else spec, device=device,
-                              trust_remote_code=trusted)
+            return load_model(spec, device=device, trust_remote_code=trusted)
 
         self._pending_key = (spec, device, trusted)
         self._start(Worker(load), self._model_loaded, f"loading {spec}", then=then)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -20,7 +18,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from dnalens.choices import DEFAULT_MODEL
 from dnalens.device import detect
+from dnalens.model.source import is_default, is_hub_id
 
 
 class ModelPanel(QGroupBox):
@@ -74,12 +74,12 @@ class ModelPanel(QGroupBox):
             return self.folder_edit.text().strip()
         if self.hub.isChecked():
             return self.hub_edit.text().strip()
-        return "default"
+        return DEFAULT_MODEL
 
     def set_spec(self, spec: str) -> None:
-        if spec in ("", "default"):
+        if is_default(spec):
             self.default.setChecked(True)
-        elif not Path(spec).expanduser().is_dir() and spec.count("/") == 1 and not spec.startswith((".", "~")):
+        elif is_hub_id(spec):  # the core's rule (model/source.py): what `--model` would take for a hub id
             self.hub.setChecked(True)
             self.hub_edit.setText(spec)
         else:
@@ -102,7 +102,7 @@ class ModelPanel(QGroupBox):
             self.folder.setChecked(True)
 
     def _restore(self) -> None:
-        self.set_spec(str(QSettings().value("model", "default")))
+        self.set_spec(str(QSettings().value("model", DEFAULT_MODEL)))
 
 
 class DevicePanel(QGroupBox):

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..choices import DEFAULT_MODEL
 from ..errors import ModelError
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "default_model"
@@ -27,9 +28,25 @@ class ModelSource:
     is_local: bool
 
 
+def is_default(spec: str | None) -> bool:
+    """Whether `--model` asks for the built-in model."""
+    return spec is None or spec in {"", DEFAULT_MODEL, DEFAULT_MODEL_ID}
+
+
+def looks_like_path(spec: str) -> bool:
+    """A model spec written as a path (relative, absolute, home, or with more than one '/'), not a hub id."""
+    return spec.startswith((".", "/", "~")) or spec.count("/") > 1 or (os.sep != "/" and os.sep in spec)
+
+
+def is_hub_id(spec: str) -> bool:
+    """Whether `resolve_source` would take `spec` for a hub id (no folder of that name, shaped like 'owner/name')."""
+    path = Path(spec).expanduser()
+    return not is_default(spec) and not path.exists() and not looks_like_path(spec) and bool(_HUB_ID.match(spec))
+
+
 def resolve_source(spec: str | None) -> ModelSource:
     """Turn `--model` into a source, or fail with a line that says what to do."""
-    if spec is None or spec in {"", "default", DEFAULT_MODEL_ID}:
+    if is_default(spec):
         if not (DEFAULT_MODEL_DIR / "config.json").exists():
             raise ModelError(f"the built-in default model is missing from {DEFAULT_MODEL_DIR}; reinstall dnalens")
         return ModelSource(DEFAULT_MODEL_ID, str(DEFAULT_MODEL_DIR), True)
@@ -39,8 +56,7 @@ def resolve_source(spec: str | None) -> ModelSource:
         return ModelSource(str(path), str(path.resolve()), True)
     if path.exists():
         raise ModelError(f"model '{spec}': is a file; give the folder that holds config.json and the weights")
-    looks_like_path = spec.startswith((".", "/", "~")) or spec.count("/") > 1 or (os.sep != "/" and os.sep in spec)
-    if looks_like_path:
+    if looks_like_path(spec):
         raise ModelError(f"model folder '{spec}' not found")
     if not _HUB_ID.match(spec):
         raise ModelError(f"model '{spec}': no such folder, and not a valid hub id (like 'owner/name')")
