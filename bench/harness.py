@@ -244,7 +244,7 @@ def host_side_row(count: int, repeats: int) -> Row:
 def variant_rows(name, model, count, repeats) -> list[Row]:
     from dnalens.compute.embedder import EmbeddingOptions
     from dnalens.ops.variant_inputs import VariantCase
-    from dnalens.ops.variants import VariantScorer, supported_scores
+    from dnalens.ops.variant_scoring import VariantScorer, supported_scores
     from dnalens.runner import Runner
 
     refs = random_windows(count, 201, seed=3)
@@ -260,8 +260,7 @@ def variant_rows(name, model, count, repeats) -> list[Row]:
     for scores in choices:
         scorer = VariantScorer(model, scores, EmbeddingOptions(), Runner.for_model(model, lambda _: None))
         scorer.score(cases[:4])
-        runs.append(lambda s=scorer: s.score([VariantCase(c.identity, c.ref_sequence, c.alt_sequence, c.site)
-                                              for c in cases]))
+        runs.append(lambda s=scorer: s.score(cases))
     slow, *fast = interleaved_medians(runs, repeats)
     rows = [Row(f"P3 variants {name}: {', '.join(scores)} (baseline: l2)", "variants/s", count / slow, count / seconds)
             for scores, seconds in zip(choices, fast)]
@@ -273,8 +272,7 @@ def variant_rows(name, model, count, repeats) -> list[Row]:
 def prefix_sharing_row(name, model, cases, repeats) -> Row:
     """Causal models: every score with the common prefix of REF and ALT run once, against each sequence whole."""
     from dnalens.compute.embedder import EmbeddingOptions
-    from dnalens.ops.variant_inputs import VariantCase
-    from dnalens.ops.variants import VariantScorer, supported_scores
+    from dnalens.ops.variant_scoring import VariantScorer, supported_scores
     from dnalens.runner import Runner
 
     runs = []
@@ -282,8 +280,7 @@ def prefix_sharing_row(name, model, cases, repeats) -> Row:
         scorer = VariantScorer(model, supported_scores(model), EmbeddingOptions(),
                                Runner.for_model(model, lambda _: None), share_prefixes=share)
         scorer.score(cases[:4])
-        runs.append(lambda s=scorer: s.score([VariantCase(c.identity, c.ref_sequence, c.alt_sequence, c.site)
-                                              for c in cases]))
+        runs.append(lambda s=scorer: s.score(cases))
     whole, shared = interleaved_medians(runs, repeats)
     return Row(f"P3 variants {name}: all scores, prefix shared (baseline: not)", "variants/s",
                len(cases) / whole, len(cases) / shared)

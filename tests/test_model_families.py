@@ -211,7 +211,8 @@ def test_a_model_that_gives_only_its_last_layer_refuses_other_layers_in_one_line
 
 # ---- probabilities and llr -------------------------------------------------------------------------------------
 def test_predict_probabilities_sum_to_one_with_the_familys_method(family, model, write_fasta, tmp_path):
-    from dnalens.ops.predict import parse_positions, predict_fasta
+    from dnalens.jobs.predict import predict_fasta
+    from dnalens.positions import parse_positions
 
     fasta = write_fasta({"s1": random_dna(24, 21), "s2": random_dna(17, 22)})
     result = predict_fasta(model, fasta, tmp_path / "p.tsv", positions=parse_positions("1,9,17"),
@@ -268,7 +269,8 @@ def _direct_pll(model, sequence: str) -> float:
 
 
 def test_variants_llr_paired_and_vcf_equal_a_direct_computation(family, model, tmp_path):
-    from dnalens.ops.variants import score_variants, supported_scores
+    from dnalens.jobs.variants import score_variants
+    from dnalens.ops.variant_scoring import supported_scores
 
     ref = random_dna(31, 31)
     site = 15
@@ -301,8 +303,9 @@ def test_variants_llr_paired_and_vcf_equal_a_direct_computation(family, model, t
 
 def test_lowercase_input_gives_the_numbers_of_uppercase(model, write_fasta, tmp_path):
     """Soft-masked (lower-case) bases, N and IUPAC codes read from a FASTA file: the numbers of upper case."""
-    from dnalens.ops.embed import embed_fasta
-    from dnalens.ops.predict import parse_positions, predict_fasta
+    from dnalens.jobs.embed import embed_fasta
+    from dnalens.jobs.predict import predict_fasta
+    from dnalens.positions import parse_positions
 
     sequences = {"a": random_dna(33, 41), "b": random_dna(20, 42) + "NRY" + random_dna(9, 43)}
     outputs = {}

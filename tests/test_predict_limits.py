@@ -7,6 +7,7 @@ import pytest
 
 from conftest import TEST_DATA, random_dna
 from dnalens.errors import InputError
+from dnalens.jobs.predict import predict_fasta
 from dnalens.ops import predict as predict_module
 from dnalens.positions import parse_positions
 
@@ -75,5 +76,5 @@ def test_progress_counts_positions_so_one_long_sequence_moves_the_bar(loaded, wr
     context = RunContext(quiet=True)
     monkeypatch.setattr(context, "progress", lambda total, label: Recorder(total, label))
     fasta = write_fasta({"one_long": random_dna(230, 4)})
-    predict_module.predict_fasta(loaded("masked_nucleotide"), fasta, tmp_path / "p.tsv", context=context)
+    predict_fasta(loaded("masked_nucleotide"), fasta, tmp_path / "p.tsv", context=context)
     assert advances == [50, 50, 50, 50, 30]

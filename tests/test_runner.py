@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from dnalens.errors import Cancelled, DNALensError
-from dnalens.runner import Progress, Runner, length_buckets
+from dnalens.runner import Runner, length_buckets
 
 
 def test_length_buckets_respect_the_token_budget_and_cover_every_item():
@@ -74,11 +74,17 @@ def test_cancellation_stops_between_batches():
     import threading
 
     event = threading.Event()
-    event.set()
-    progress = Progress(10, quiet=True, cancel_event=event)
-    runner = Runner(torch.device("cpu"), pad_id=0, token_budget=2)
+    batches = []
+
+    def compute(ids, mask, idx):
+        batches.append(idx)
+        event.set()  # Cancel pressed during the first batch
+        return [0] * len(idx)
+
+    runner = Runner(torch.device("cpu"), pad_id=0, token_budget=2, cancel_event=event)
     with pytest.raises(Cancelled):
-        runner.map([[1]] * 5, lambda ids, mask, idx: [0] * len(idx), progress)
+        runner.map([[1]] * 5, compute)
+    assert len(batches) == 1
 
 
 @pytest.mark.parametrize(("dtype", "native", "warned"), [(torch.bfloat16, False, True),

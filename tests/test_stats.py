@@ -6,7 +6,7 @@ from scipy import stats as scipy_stats
 
 from dnalens.errors import DNALensError
 from dnalens.io.tables import read_table
-from dnalens.ops.compare import compare_tables
+from dnalens.jobs.compare import compare_tables
 from dnalens.stats import benjamini_hochberg, compare_groups, compare_paired
 
 A = np.array([2.1, 3.4, 1.9, 5.6, 4.4, 3.3, 2.8, 4.9])

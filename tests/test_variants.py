@@ -7,8 +7,8 @@ import torch
 from conftest import TEST_DATA, random_dna
 from dnalens.errors import DNALensError, InputError
 from dnalens.io.tables import read_table
+from dnalens.jobs.variants import score_variants
 from dnalens.ops.variant_inputs import minimal_difference
-from dnalens.ops.variants import score_variants
 
 
 def rows_by(path, key):
@@ -115,7 +115,7 @@ def test_causal_one_pass_scores_equal_separate_embedding_and_likelihood_passes(l
     from dnalens.compute.embedder import Embedder, EmbeddingOptions
     from dnalens.compute.scoring import Scorer
     from dnalens.ops.variant_inputs import VariantCase
-    from dnalens.ops.variants import VariantScorer
+    from dnalens.ops.variant_scoring import VariantScorer
     from dnalens.runner import Runner
 
     model = loaded("causal_moe")
@@ -127,9 +127,10 @@ def test_causal_one_pass_scores_equal_separate_embedding_and_likelihood_passes(l
     vectors = Embedder(model, EmbeddingOptions(), runner).embed(refs + alts).astype(np.float64)
     ll = Scorer(model, runner).sequence_log_likelihoods(refs + alts)
     for i, row in enumerate(scored):
-        assert row["l2"] == pytest.approx(np.linalg.norm(vectors[i] - vectors[i + 3]), rel=1e-4, abs=1e-6)
+        assert row.status.ok and row.case is cases[i]
+        assert row.scores["l2"] == pytest.approx(np.linalg.norm(vectors[i] - vectors[i + 3]), rel=1e-4, abs=1e-6)
         if "llr" in scores:
-            assert row["llr"] == pytest.approx(ll[i + 3] - ll[i], abs=1e-4)
+            assert row.scores["llr"] == pytest.approx(ll[i + 3] - ll[i], abs=1e-4)
 
 
 def test_pairing_by_id_refuses_unmatched_records(loaded, write_fasta, tmp_path):

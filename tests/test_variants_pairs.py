@@ -5,8 +5,8 @@ import pytest
 from conftest import TEST_DATA, random_dna
 from dnalens.errors import InputError
 from dnalens.io.tables import read_table
+from dnalens.jobs.variants import score_variants
 from dnalens.ops.variant_inputs import count_differences
-from dnalens.ops.variants import score_variants
 
 
 def _chr20() -> str:

@@ -10,7 +10,7 @@ import torch
 
 from conftest import random_dna
 from dnalens.io.tables import read_table
-from dnalens.ops.variants import score_variants
+from dnalens.jobs.variants import score_variants
 from dnalens.sequence import reverse_complement
 
 
@@ -164,7 +164,7 @@ def test_masked_kmer_models_leave_indels_empty_and_say_so(loaded, write_fasta, t
 
 
 def test_indel_pseudo_likelihoods_in_bounded_groups_give_the_same_scores(loaded, write_fasta, tmp_path, monkeypatch):
-    import dnalens.ops.variants as variants
+    import dnalens.ops.variant_scoring as variants
 
     model = loaded("masked_nucleotide")
     refs = {f"v{i}": random_dna(40 + i, seed=60 + i) for i in range(4)}
@@ -194,19 +194,19 @@ def test_cancel_is_honoured_inside_indel_scoring(loaded):
     from dnalens.compute.embedder import EmbeddingOptions
     from dnalens.errors import Cancelled
     from dnalens.ops.variant_inputs import VariantCase
-    from dnalens.ops.variants import VariantScorer
-    from dnalens.runner import Progress, Runner
+    from dnalens.ops.variant_scoring import VariantScorer
+    from dnalens.runner import Runner
 
     model = loaded("masked_nucleotide")
     ref = random_dna(40, seed=70)
-    scorer = VariantScorer(model, ["llr"], EmbeddingOptions(), Runner(model.device, model.pad_id))
     cancel = threading.Event()
     cancel.set()
-    scorer.progress = Progress(1, quiet=True, cancel_event=cancel)
+    cancelled = Runner(model.device, model.pad_id, cancel_event=cancel)
     with pytest.raises(Cancelled):
-        scorer.score([VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])
-    scorer.progress = None
-    assert scorer.score([VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])[0]["llr"] is not None
+        VariantScorer(model, ["llr"], EmbeddingOptions(), cancelled).score(
+            [VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])
+    scorer = VariantScorer(model, ["llr"], EmbeddingOptions(), Runner(model.device, model.pad_id))
+    assert scorer.score([VariantCase({"id": "d"}, ref, ref[:20] + ref[22:])])[0].scores["llr"] is not None
 
 
 def test_rc_average_in_vcf_mode_matches_both_strands_by_hand(loaded, tmp_path):

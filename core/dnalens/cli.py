@@ -240,7 +240,7 @@ def _embedding_options(args, **extra):
 
 
 def run_embed(args) -> str:
-    from .ops.embed import embed_fasta
+    from .jobs.embed import embed_fasta
 
     model = _load(args)
     context, runner = _context_and_runner(args, model)
@@ -252,7 +252,8 @@ def run_embed(args) -> str:
 
 
 def run_predict(args) -> str:
-    from .ops.predict import parse_positions, predict_fasta
+    from .jobs.predict import predict_fasta
+    from .positions import parse_positions
 
     positions = None if args.all_positions else parse_positions(args.positions)
     model = _load(args)
@@ -263,7 +264,7 @@ def run_predict(args) -> str:
 
 
 def run_variants(args) -> str:
-    from .ops.variants import score_variants
+    from .jobs.variants import score_variants
 
     model = _load(args)
     context, runner = _context_and_runner(args, model)
@@ -276,7 +277,7 @@ def run_variants(args) -> str:
 
 
 def run_compare(args) -> str:
-    from .ops.compare import compare_tables
+    from .jobs.compare import compare_tables
 
     names = args.group_names.split(",") if args.group_names else None
     result = compare_tables(args.tables, args.output, value=args.value, group=args.group, paired_by=args.paired_by,
@@ -288,7 +289,7 @@ def run_compare(args) -> str:
 
 
 def run_tokenize(args) -> str:
-    from .ops.tokenize import tokenize_fasta
+    from .jobs.tokenize import tokenize_fasta
 
     model = _load(args)
     context, _ = _context_and_runner(args, model)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .messages import warn_on_stderr
-from .runner import Progress
+from .runner import Progress, Runner
 
 
 @dataclass
@@ -16,6 +16,10 @@ class RunContext:
     progress_callback: Callable[[int, int | None], None] | None = None
     cancel_event: threading.Event | None = None
     warn: Callable[[str], None] = field(default=warn_on_stderr)
+
+    def runner(self, model, token_budget: int = 0) -> Runner:
+        """The runner of this run: its batches check this run's cancel event."""
+        return Runner.for_model(model, self.warn, token_budget, self.cancel_event)
 
     def progress(self, total: int | None, description: str) -> Progress:
         return Progress(total, description, quiet=self.quiet, callback=self.progress_callback,

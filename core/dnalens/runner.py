@@ -128,9 +128,12 @@ class Runner:
             self.token_budget = DEFAULT_TOKEN_BUDGET.get(self.device.type, 32_768)
 
     @classmethod
-    def for_model(cls, model, warn: Callable[[str], None] | None = None, token_budget: int = 0) -> Runner:
+    def for_model(cls, model, warn: Callable[[str], None] | None = None, token_budget: int = 0,
+                  cancel_event: threading.Event | None = None) -> Runner:
+        """`cancel_event`: by default the event of the run in progress (cancel.py)."""
         runner = cls(model.device, model.pad_id, token_budget, move_to_cpu=lambda: model.move_to("cpu"),
-                     equal_lengths=not getattr(model, "pads_safely", True))
+                     equal_lengths=not getattr(model, "pads_safely", True),
+                     cancel_event=cancel_event or current_cancel_event())
         if warn is not None:
             runner.warn = warn
             slow = emulated_bf16_warning(model.device, model.dtype)
@@ -139,28 +142,25 @@ class Runner:
         return runner
 
     def map(self, token_lists: Sequence[Sequence[int]],
-            compute: Callable[[torch.Tensor, torch.Tensor, list[int]], Sequence[R]],
-            progress: Progress | None = None) -> list[R]:
+            compute: Callable[[torch.Tensor, torch.Tensor, list[int]], Sequence[R]]) -> list[R]:
         """`compute(input_ids, attention_mask, indices)` returns one result per row of the batch."""
 
         def padded(batch: list[int]) -> Sequence[R]:
             input_ids, attention_mask = pad([token_lists[i] for i in batch], self.pad_id, self.device)
             return compute(input_ids, attention_mask, batch)
 
-        return self.map_items([len(t) for t in token_lists], padded, progress)
+        return self.map_items([len(t) for t in token_lists], padded)
 
-    def map_items(self, sizes: Sequence[int], compute: Callable[[list[int]], Sequence[R]],
-                  progress: Progress | None = None) -> list[R]:
+    def map_items(self, sizes: Sequence[int], compute: Callable[[list[int]], Sequence[R]]) -> list[R]:
         """Like `map` for work that builds its own tensors: `sizes` are the tokens each item puts through the
-        model, and `compute(indices)` returns one result per item of a batch (on `self.device`)."""
+        model, and `compute(indices)` returns one result per item of a batch (on `self.device`). The cancel
+        event is checked before every batch, so Cancel stops the run within one batch."""
         results: list = [None] * len(sizes)
         pending = length_buckets(list(sizes), self.token_budget, equal=self.equal_lengths)
         with torch.inference_mode():
             while pending:
                 batch = pending.pop(0)
                 check_cancelled(self.cancel_event)
-                if progress is not None:
-                    progress.check_cancelled()
                 try:
                     outputs = compute(batch)
                 except torch.OutOfMemoryError:

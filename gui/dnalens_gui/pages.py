@@ -324,7 +324,7 @@ class EmbedPage(OperationPage):
 
         def run(context):
             from dnalens.compute.embedder import EmbeddingOptions
-            from dnalens.ops.embed import embed_fasta
+            from dnalens.jobs.embed import embed_fasta
 
             options = EmbeddingOptions(pooling=pooling, layer=layer, rc_average=rc)
             return embed_fasta(model, fasta, results / f"{stem}_embeddings.tsv", options=options,
@@ -352,7 +352,8 @@ class PredictPage(OperationPage):
         stem = unique_stem(results, stem_of(fasta), ["_predictions.tsv", "_predictions.png"])
 
         def run(context):
-            from dnalens.ops.predict import parse_positions, predict_fasta
+            from dnalens.jobs.predict import predict_fasta
+            from dnalens.positions import parse_positions
 
             positions = None if every else parse_positions(text)
             return predict_fasta(model, fasta, results / f"{stem}_predictions.tsv", positions=positions,
@@ -424,7 +425,7 @@ class VariantsPage(OperationPage):
 
         def run(context):
             from dnalens.compute.embedder import EmbeddingOptions
-            from dnalens.ops.variants import score_variants
+            from dnalens.jobs.variants import score_variants
 
             return score_variants(model, results / f"{stem}_variant_effects.tsv", **inputs, **outputs,
                                   embedding=EmbeddingOptions(pooling=pooling, layer=layer), rc_average=rc_average,
@@ -470,7 +471,7 @@ class ComparePage(OperationPage):
         stem = unique_stem(results, f"compare_{value}", [".tsv", ".png"])
 
         def run(context):
-            from dnalens.ops.compare import compare_tables  # scipy.stats: imported in the worker, not the window
+            from dnalens.jobs.compare import compare_tables  # scipy.stats: imported in the worker, not the window
 
             return compare_tables(tables, results / f"{stem}.tsv", value=value, group_names=names,
                                   plot=results / f"{stem}.png", context=context)

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from dnalens.context import RunContext
+from dnalens.jobs.compare import compare_tables
+from dnalens.jobs.variants import score_variants
 from dnalens.model import load_model
-from dnalens.ops.compare import compare_tables
-from dnalens.ops.variants import score_variants
 
 GTN = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "gtn_snp"
 

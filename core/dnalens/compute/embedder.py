@@ -136,7 +136,7 @@ class Embedder:
                     self.windowed_sequences += 1
                 owners.extend([owner] * len(windows))
                 pieces.extend(windows)
-            pooled = self.runner.map(self.model.encode(pieces), self._pool_batch, None)
+            pooled = self.runner.map(self.model.encode(pieces), self._pool_batch)
             result += self._aggregate(owners, pooled, len(sequences)) / len(variants)
         if progress is not None:
             progress.advance(len(sequences))

@@ -18,7 +18,7 @@ import torch
 from ..errors import DNALensError
 from ..model import CAUSAL, MASKED, LanguageModel
 from ..model.tokens import BPE, KMER, NUCLEOTIDE, token_spans
-from ..runner import Progress, Runner
+from ..runner import Runner
 from .causal_likelihood import PrefixSharedPass
 
 BASES = "ACGT"
@@ -120,13 +120,12 @@ class Scorer:
             [[ids] for ids in self.model.encode(list(sequences))])
         return [likelihood for ((likelihood, _),) in groups]
 
-    def pseudo_log_likelihoods(self, sequences: Sequence[str], progress: Progress | None = None) -> list[float]:
+    def pseudo_log_likelihoods(self, sequences: Sequence[str]) -> list[float]:
         """Σ over the sequence's tokens (special tokens excluded) of log P(token | all others), each token masked
-        in turn: one forward pass per token. Masked models only. `progress`: checked for cancellation between
-        batches (this is long work)."""
-        return [float(values.sum()) for values in self.masked_token_log_probs(sequences, progress)]
+        in turn: one forward pass per token. Masked models only."""
+        return [float(values.sum()) for values in self.masked_token_log_probs(sequences)]
 
-    def masked_token_log_probs(self, sequences: Sequence[str], progress: Progress | None = None) -> list[np.ndarray]:
+    def masked_token_log_probs(self, sequences: Sequence[str]) -> list[np.ndarray]:
         """Per sequence, log P(token | all other tokens) of each of its tokens in order (special tokens left
         out), each token masked in turn. For one-nucleotide tokenizers: one value per base."""
         special = set(self.model.tokenizer.all_special_ids)
@@ -153,7 +152,7 @@ class Scorer:
 
         values = [np.empty(count) for count in counts]
         filled = [0] * len(sequences)
-        for owner, value in zip(owners, self.runner.map(jobs, compute, progress)):
+        for owner, value in zip(owners, self.runner.map(jobs, compute)):
             values[owner][filled[owner]] = value
             filled[owner] += 1
         return values

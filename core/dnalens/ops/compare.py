@@ -1,17 +1,14 @@
-"""The compare operation: statistics of a score column between groups of rows, plus a plot."""
+"""The compare operation: statistics of a score column between groups of rows (jobs/compare.py writes them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ..context import RunContext
 from ..errors import InputError
-from ..io.outputs import OutputSet, format_value, write_tsv_header
 from ..io.tables import parse_number, read_table
-from ..provenance import provenance, provenance_lines
 from ..stats import GroupSummary, TestResult, compare_groups, compare_paired, summarise
 
 TEST_COLUMNS = ["test", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "median_a", "median_b", "sd_a",
@@ -19,12 +16,27 @@ TEST_COLUMNS = ["test", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", 
 
 
 @dataclass
-class CompareResult:
+class Comparison:
+    groups: dict[str, np.ndarray]  # the values of each group, in input order
     summaries: list[GroupSummary]
     tests: list[TestResult]
-    dropped: int
-    outputs: list[Path]
-    figures: dict = field(default_factory=dict)
+    dropped: int  # rows without a number in the value column
+
+    def rows(self) -> list[dict]:
+        """One row per test, with the summaries of its two groups (TEST_COLUMNS)."""
+        by_name = {s.group: s for s in self.summaries}
+        rows = []
+        for test in self.tests:
+            a, b = by_name.get(test.group_a), by_name.get(test.group_b)
+            rows.append({**test.as_dict(),
+                         "mean_a": a.mean if a else None, "mean_b": b.mean if b else None,
+                         "median_a": a.median if a else None, "median_b": b.median if b else None,
+                         "sd_a": a.sd if a else None, "sd_b": b.sd if b else None})
+        return rows
+
+    def main_test(self) -> TestResult:
+        """The rank test a plot subtitle quotes."""
+        return next(t for t in self.tests if t.test in ("mann_whitney_u", "wilcoxon_signed_rank", "kruskal_wallis"))
 
 
 def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str | None = None,
@@ -64,11 +76,10 @@ def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str
     return groups, dropped
 
 
-def compare_tables(tables: list[str | Path], out_tsv: str | Path, *, value: str, group: str = "group",
-                   paired_by: str | None = None, group_names: list[str] | None = None,
-                   plot: str | Path | None = None, context: RunContext | None = None) -> CompareResult:
-    context = context or RunContext()
-    groups, dropped = load_groups(tables, value, group, paired_by, group_names)
+def compare(groups: dict[str, list[tuple[str, float]]], dropped: int, *, value: str,
+            paired_by: str | None = None, warn=None) -> Comparison:
+    """Welch's t and Mann-Whitney U between independent groups (Kruskal-Wallis and adjusted pairs for more than
+    two); Wilcoxon signed-rank between two groups paired by `paired_by` keys."""
     arrays = {name: np.array([v for _, v in rows]) for name, rows in groups.items()}
     if paired_by:
         if len(groups) != 2:
@@ -76,42 +87,17 @@ def compare_tables(tables: list[str | Path], out_tsv: str | Path, *, value: str,
         (a_name, a_rows), (b_name, b_rows) = groups.items()
         b_by_key = dict(b_rows)
         matched = [(v, b_by_key[k]) for k, v in a_rows if k in b_by_key]
-        if len(matched) < len(a_rows) or len(matched) < len(b_rows):
-            context.warn(f"paired test uses the {len(matched)} pairs whose '{paired_by}' appears in both groups")
+        if (len(matched) < len(a_rows) or len(matched) < len(b_rows)) and warn is not None:
+            warn(f"paired test uses the {len(matched)} pairs whose '{paired_by}' appears in both groups")
         tests = compare_paired(a_name, np.array([m[0] for m in matched]), b_name, np.array([m[1] for m in matched]))
     else:
         tests = compare_groups(arrays)
     summaries = [summarise(name, values) for name, values in arrays.items()]
-    by_name = {s.group: s for s in summaries}
-    if dropped:
-        context.warn(f"{dropped} row(s) without a numeric '{value}' were left out (for example skipped variants)")
-    parameters = {"value": value, "group": group, "paired_by": paired_by,
-                  "inputs": ",".join(Path(t).name for t in tables)}
-    record = provenance(None, "compare", parameters)
-    header = provenance_lines(record) + [
-        "groups: " + "; ".join(f"{s.group} n={s.n} mean={s.mean:.6g} median={s.median:.6g} sd={s.sd:.6g}"
-                               for s in summaries),
-        "tests: independent groups use Welch's t (Cohen's d) and Mann-Whitney U (rank-biserial); "
-        "Wilcoxon signed-rank only for paired samples (--paired-by); >2 groups add Kruskal-Wallis and "
-        "Benjamini-Hochberg adjusted pairwise tests",
-    ]
-    figures: dict = {}
-    with OutputSet(inputs=tables) as outputs:
-        handle = outputs.open_text(out_tsv)
-        write_tsv_header(handle, header, TEST_COLUMNS)
-        for test in tests:
-            a = by_name.get(test.group_a)
-            b = by_name.get(test.group_b)
-            row = {**test.as_dict(),
-                   "mean_a": a.mean if a else None, "mean_b": b.mean if b else None,
-                   "median_a": a.median if a else None, "median_b": b.median if b else None,
-                   "sd_a": a.sd if a else None, "sd_b": b.sd if b else None}
-            handle.write("\t".join(format_value(row[c]) for c in TEST_COLUMNS) + "\n")
-        if plot:
-            from ..plots import group_comparison, save_figure
+    if dropped and warn is not None:
+        warn(f"{dropped} row(s) without a numeric '{value}' were left out (for example skipped variants)")
+    return Comparison(arrays, summaries, tests, dropped)
 
-            main = next(t for t in tests if t.test in ("mann_whitney_u", "wilcoxon_signed_rank", "kruskal_wallis"))
-            subtitle = f"{main.test.replace('_', ' ')}: p = {main.p_value:.3g}"
-            figures["groups"] = group_comparison(arrays, value, subtitle)
-            save_figure(figures["groups"], outputs.path(plot), record)
-    return CompareResult(summaries, tests, dropped, [Path(p) for p in (out_tsv, plot) if p], figures)
+
+METHOD = ("tests: independent groups use Welch's t (Cohen's d) and Mann-Whitney U (rank-biserial); "
+          "Wilcoxon signed-rank only for paired samples (--paired-by); >2 groups add Kruskal-Wallis and "
+          "Benjamini-Hochberg adjusted pairwise tests")

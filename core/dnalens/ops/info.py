@@ -59,7 +59,7 @@ def n_handling(model: LanguageModel) -> str:
 
 
 def capabilities(model: LanguageModel) -> dict:
-    from .variants import llr_method, supported_scores
+    from .variant_scoring import llr_method, supported_scores
 
     layers = f"0 (token embeddings) to {model.num_layers}"
     if model.layer_reader is not None:

@@ -1,37 +1,39 @@
 """Turning inputs into WT/mutant sequence pairs: paired FASTA files, or a VCF on a reference genome.
 
 Each case carries its identity columns, the two sequences, the 0-based site of a single-base change, and a
-status: 'ok' when it can be scored, otherwise the reason it is skipped (never scored silently wrong).
+status (variant_status.py): ok when it can be scored, otherwise the reason it is skipped (never scored silently
+wrong).
 A paired WT/mutant that differs in more places than a small variant explains is 'mismatched_pair'; a VCF REF
 allele that would fill more than half of its window is 'ref_longer_than_half_window' (too little context).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..choices import DEFAULT_MAX_DIFFERENCES, DEFAULT_WINDOW
 from ..errors import InputError
+from ..io.counting import count_fasta_records, count_lines_starting
 from ..io.fasta import SequenceRecord, read_fasta
 from ..io.reference import Reference
-from ..io.vcf import Variant, VcfFile
+from ..io.vcf import Variant, VcfFile, read_vcf
 from ..sequence import reverse_complement
+from . import variant_status as status
+from .variant_status import OK, VariantStatus
 
 PAIR_COLUMNS = ["pair", "id", "position", "ref", "alt"]
 VCF_COLUMNS = ["chrom", "pos", "id", "ref", "alt"]
-MISMATCHED = "mismatched_pair"
-# SNVs, MNVs and indels up to 10 bp pass; unrelated sequences of tens of bases differ in far more places.
-DEFAULT_MAX_DIFFERENCES = 10
 
 
-@dataclass
+@dataclass(frozen=True)
 class VariantCase:
     identity: dict
     ref_sequence: str | None = None
     alt_sequence: str | None = None
     site: int | None = None  # 0-based position of a single-base substitution in ref_sequence
-    status: str = "ok"
+    status: VariantStatus = OK
     variant: Variant | None = field(default=None, repr=False)
 
 
@@ -60,12 +62,13 @@ def pair_case(number: int, ref: SequenceRecord, alt: SequenceRecord,
     start, ref_part, alt_part = minimal_difference(ref.sequence, alt.sequence)
     if not ref_part and not alt_part:
         return VariantCase({"pair": number, "id": ref.id, "position": "", "ref": "", "alt": ""},
-                           status="no_difference")
+                           status=VariantStatus(status.NO_DIFFERENCE))
     identity = {"pair": number, "id": ref.id, "position": start + 1, "ref": ref_part or "-", "alt": alt_part or "-"}
     differences = count_differences(ref_part, alt_part)
     if differences > max_differences:
         # Not a variant of the WT: scores would measure two unrelated sequences, so none are given.
-        return VariantCase(identity, status=f"{MISMATCHED}({differences} differences>{max_differences})")
+        return VariantCase(identity, status=VariantStatus(status.MISMATCHED,
+                                                          f"{differences} differences>{max_differences}"))
     site = start if len(ref_part) == 1 and len(alt_part) == 1 else None
     return VariantCase(identity, ref.sequence, alt.sequence, site)
 
@@ -129,35 +132,39 @@ def vcf_cases(vcf: VcfFile, reference: Reference, window: int) -> Iterator[Varia
     # Alleles already seen at the current site (memory stays flat: a sorted VCF lists a site's records together).
     site, seen_here = None, {}
     for variant in vcf.variants():
-        identity = {"chrom": variant.chrom, "pos": variant.pos, "id": variant.id, "ref": variant.ref,
-                    "alt": variant.alt}
-        case = VariantCase(identity, variant=variant)
         chrom = reference.resolve(variant.chrom)
         if (chrom or variant.chrom, variant.pos) != site:
             site, seen_here = (chrom or variant.chrom, variant.pos), {}
         first_line = seen_here.setdefault((variant.ref, variant.alt), variant.line)
-        if first_line != variant.line:
-            case.status = f"duplicate_record(first on line {first_line})"
-        elif variant.is_symbolic:
-            case.status = "symbolic_allele"
-        elif set(variant.alt) - set("ACGTN"):
-            case.status = "invalid_alt_allele"
-        elif variant.alt == variant.ref:
-            case.status = "alt_equals_ref"
-        elif chrom is None:
-            case.status = "chrom_not_in_reference"
-        elif variant.pos - 1 + len(variant.ref) > reference.lengths[chrom]:
-            case.status = "beyond_chromosome_end"
-        elif len(variant.ref) > window // 2:
-            # At least half of what the model sees must be context around the change, or the scores compare
-            # a bare allele with its replacement.
-            case.status = f"ref_longer_than_half_window(REF {len(variant.ref)}bp > {window}bp/2)"
-        else:
-            _fill_window(case, variant, reference, chrom, window)
-        yield case
+        case = VariantCase({"chrom": variant.chrom, "pos": variant.pos, "id": variant.id, "ref": variant.ref,
+                            "alt": variant.alt}, variant=variant)
+        skipped = _vcf_skip_reason(variant, chrom, first_line, reference, window)
+        yield replace(case, status=skipped) if skipped else _with_window(case, variant, reference, chrom, window)
 
 
-def _fill_window(case: VariantCase, variant: Variant, reference: Reference, chrom: str, window: int) -> None:
+def _vcf_skip_reason(variant: Variant, chrom: str | None, first_line: int, reference: Reference,
+                     window: int) -> VariantStatus | None:
+    """Why a VCF record cannot be scored, before its window is read; None when it can."""
+    if first_line != variant.line:
+        return VariantStatus(status.DUPLICATE, f"first on line {first_line}")
+    if variant.is_symbolic:
+        return VariantStatus(status.SYMBOLIC)
+    if set(variant.alt) - set("ACGTN"):
+        return VariantStatus(status.INVALID_ALT)
+    if variant.alt == variant.ref:
+        return VariantStatus(status.ALT_EQUALS_REF)
+    if chrom is None:
+        return VariantStatus(status.UNKNOWN_CHROM)
+    if variant.pos - 1 + len(variant.ref) > reference.lengths[chrom]:
+        return VariantStatus(status.BEYOND_END)
+    if len(variant.ref) > window // 2:
+        # At least half of what the model sees must be context around the change, or the scores compare a bare
+        # allele with its replacement.
+        return VariantStatus(status.REF_TOO_LONG, f"REF {len(variant.ref)}bp > {window}bp/2")
+    return None
+
+
+def _with_window(case: VariantCase, variant: Variant, reference: Reference, chrom: str, window: int) -> VariantCase:
     length = reference.lengths[chrom]
     zero = variant.pos - 1
     start = min(max(0, zero - (window - len(variant.ref)) // 2), max(0, length - window))
@@ -165,9 +172,83 @@ def _fill_window(case: VariantCase, variant: Variant, reference: Reference, chro
     site = zero - start
     observed = ref_window[site : site + len(variant.ref)]
     if observed != variant.ref:
-        case.status = f"ref_mismatch(reference={observed})"
-        return
-    case.ref_sequence = ref_window
-    case.alt_sequence = ref_window[:site] + variant.alt + ref_window[site + len(variant.ref):]
-    if variant.is_snv:
-        case.site = site
+        return replace(case, status=VariantStatus(status.REF_MISMATCH, f"reference={observed}"))
+    alt_window = ref_window[:site] + variant.alt + ref_window[site + len(variant.ref):]
+    return replace(case, ref_sequence=ref_window, alt_sequence=alt_window, site=site if variant.is_snv else None)
+
+
+@dataclass
+class VariantInput:
+    """Where the cases come from, and what the output says about it. Close it (or use `with`) to release the
+    reference genome."""
+
+    cases: Iterable[VariantCase]
+    total: int
+    columns: list[str]
+    parameters: dict
+    vcf_file: VcfFile | None = None
+    genome: Reference | None = None
+
+    def close(self) -> None:
+        if self.genome is not None:
+            self.genome.close()
+
+    def __enter__(self) -> VariantInput:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def vcf_window(requested: int | None, max_bp: int) -> int:
+    """The window given to the model around each VCF variant: the default, capped at the model's limit, or the
+    requested one, refused when the model cannot read it."""
+    window = requested or min(DEFAULT_WINDOW, max_bp)
+    if window < 3 or window > max_bp:
+        raise InputError(f"--window {window}: must be between 3 and the model's limit of {max_bp} bp")
+    return window
+
+
+def _vcf_input(vcf, reference, window: int | None, max_bp: int) -> VariantInput:
+    if reference is None:
+        raise InputError("--vcf needs --reference GENOME.fa")
+    window = vcf_window(window, max_bp)
+    vcf_file = read_vcf(vcf)
+    genome = Reference(reference)
+    return VariantInput(vcf_cases(vcf_file, genome, window), count_lines_starting(vcf, "", skip="#"), VCF_COLUMNS,
+                        {"window": window, "input": Path(vcf).name, "reference": Path(reference).name}, vcf_file,
+                        genome)
+
+
+def _paired_input(ref_fasta, alt_fasta, pair_by: str, max_differences: int | None,
+                  warn: Callable[[str], None]) -> VariantInput:
+    if ref_fasta is None or alt_fasta is None:
+        raise InputError("paired mode needs both --ref-fasta and --alt-fasta")
+    max_differences = DEFAULT_MAX_DIFFERENCES if max_differences is None else max_differences
+    if max_differences < 1:
+        raise InputError(f"--max-differences {max_differences}: must be at least 1")
+    ref_count, alt_count = count_fasta_records(ref_fasta), count_fasta_records(alt_fasta)
+    if pair_by == "order" and ref_count != alt_count:
+        raise InputError(f"{ref_fasta} has {ref_count} records and {alt_fasta} has {alt_count}; "
+                         "paired files must match one to one")
+    cases = pair_cases(ref_fasta, alt_fasta, pair_by, warn, max_differences)
+    return VariantInput(cases, ref_count, PAIR_COLUMNS,
+                        {"pair_by": pair_by, "max_differences": max_differences,
+                         "input": f"{Path(ref_fasta).name},{Path(alt_fasta).name}"})
+
+
+def open_variant_input(max_bp: int, warn: Callable[[str], None], *, ref_fasta=None, alt_fasta=None,
+                       pair_by: str = "order", vcf=None, reference=None, window: int | None = None,
+                       vcf_out=None, max_differences: int | None = None) -> VariantInput:
+    """Paired FASTA files or a VCF on a reference: the options are checked here, before any work."""
+    vcf_mode = vcf is not None
+    if vcf_mode == (ref_fasta is not None or alt_fasta is not None):
+        raise InputError("give either --ref-fasta and --alt-fasta, or --vcf and --reference")
+    if vcf_out and not vcf_mode:
+        raise InputError("--vcf-out needs VCF input (--vcf and --reference)")
+    if vcf_mode and max_differences is not None:
+        raise InputError("--max-differences applies to paired FASTA input; a VCF's alleles are checked against "
+                         "the reference instead")
+    if vcf_mode:
+        return _vcf_input(vcf, reference, window, max_bp)
+    return _paired_input(ref_fasta, alt_fasta, pair_by, max_differences, warn)

@@ -1,0 +1,65 @@
+"""predict → files: the probabilities TSV and optionally a plot of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..context import RunContext
+from ..io.counting import fasta_lengths
+from ..io.fasta import read_fasta
+from ..io.outputs import OutputSet
+from ..io.tsv import TsvWriter
+from ..model import LanguageModel
+from ..ops.predict import COLUMNS, Predict
+from ..positions import Positions
+from ..provenance import provenance, provenance_lines
+from ..runner import Runner
+
+
+@dataclass
+class PredictResult:
+    rows: int
+    method: str
+    outputs: list[Path]
+    figures: dict = field(default_factory=dict)
+
+
+def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
+                  positions: Positions | None = None, plot: str | Path | None = None,
+                  context: RunContext | None = None, runner: Runner | None = None) -> PredictResult:
+    """`positions` None means every position."""
+    context = context or RunContext()
+    operation = Predict(model, positions, runner or context.runner(model))
+    record = provenance(model.describe(), "predict", operation.parameters(Path(fasta).name))
+    figures: dict = {}
+    if plot:
+        from ..plots import NucleotideTracks
+
+        tracks = NucleotideTracks()
+    # Progress counts positions, so one long sequence moves the bar too.
+    lengths = fasta_lengths(fasta)
+    progress = context.progress(sum(lengths) if positions is None else len(positions) * len(lengths),
+                                "predict positions")
+    try:
+        with OutputSet(inputs=[fasta]) as outputs:
+            table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [f"method: {operation.method}"],
+                                   COLUMNS)
+            for probabilities in operation.records(read_fasta(fasta), progress):
+                row = probabilities.row()
+                table.write(row)
+                if plot:
+                    tracks.add(row)
+            for message in operation.warnings():
+                context.warn(message)
+            if plot:
+                from ..plots import save_figure
+
+                figures["probabilities"] = tracks.figure()
+                save_figure(figures["probabilities"], outputs.path(plot), record)
+                if tracks.sequences_left_out:
+                    context.warn(f"the plot draws the first {len(tracks.tracks)} of {len(tracks.sequences)} "
+                                 "sequences; the table has every position")
+    finally:
+        progress.close()
+    return PredictResult(table.rows, operation.method, [Path(p) for p in (out_tsv, plot) if p], figures)
