@@ -55,7 +55,7 @@ def _cancel_after(event: threading.Event, seconds: float) -> list[float]:
 
 
 def test_predict_every_position_of_one_long_sequence_stops_within_a_second(tiny, tmp_path):
-    from dnalens.ops.predict import predict_fasta
+    from dnalens.jobs.predict import predict_fasta
 
     rng = np.random.default_rng(1)
     fasta = tmp_path / "long.fa"
@@ -72,9 +72,10 @@ def test_predict_every_position_of_one_long_sequence_stops_within_a_second(tiny,
 
 
 def test_learning_stops_in_cross_validation_and_writes_nothing(tiny, tmp_path):
-    from dnalens import learn
+    from dnalens.jobs.learn import train_to_files
+    from dnalens.learn import read_labelled
 
-    data = learn.read_labelled(TEST_DATA / "prom_core_subset.tsv")
+    data = read_labelled(TEST_DATA / "prom_core_subset.tsv")
     event = threading.Event()
     reached = []
 
@@ -85,8 +86,8 @@ def test_learning_stops_in_cross_validation_and_writes_nothing(tiny, tmp_path):
 
     context = RunContext(quiet=True, cancel_event=event, progress_callback=progress)
     with cancellable(event), pytest.raises(Cancelled):
-        learn.train(tiny, data, tmp_path / "m.json", task="classification", kind="logistic", cv=3,
-                    report=tmp_path / "r.tsv", plot=tmp_path / "p.png", context=context)
+        train_to_files(tiny, data, tmp_path / "m.json", task="classification", kind="logistic", cv=3,
+                       report=tmp_path / "r.tsv", plot=tmp_path / "p.png", context=context)
     assert reached == [len(data.sequences)]
     assert not list(tmp_path.iterdir())
 
@@ -101,3 +102,66 @@ def test_the_bootstrap_checks_between_resamples():
     with cancellable(event), pytest.raises(Cancelled):
         paired_bootstrap(targets, predictions, "classification", seed=0)
     assert paired_bootstrap(targets, predictions, "classification", seed=0)["a"]["accuracy"] == [1.0, 1.0]
+
+
+def _one_batch_then_cancel(monkeypatch) -> list[int]:
+    """Every batch any runner computes is counted; Cancel is pressed while the first one runs."""
+    batches: list[int] = []
+    real = Runner.map_items
+
+    def counting(self, sizes, compute):
+        def first_sets_cancel(indices):
+            batches.append(len(indices))
+            self.cancel_event.set()
+            return compute(indices)
+
+        return real(self, sizes, first_sets_cancel)
+
+    monkeypatch.setattr(Runner, "map_items", counting)
+    return batches
+
+
+def _run_embed(model, context, runner, out):
+    from dnalens.jobs.embed import embed_fasta
+
+    embed_fasta(model, TEST_DATA / "sequences.fa", out / "e.tsv", context=context, runner=runner)
+
+
+def _run_predict_all_positions(model, context, runner, out):
+    from dnalens.jobs.predict import predict_fasta
+
+    fasta = out / "long.fa"
+    fasta.write_text(">long\n" + "".join(np.random.default_rng(2).choice(list("ACGT"), 3_000)) + "\n")
+    predict_fasta(model, fasta, out / "p.tsv", context=context, runner=runner)
+
+
+def _run_variants(model, context, runner, out):
+    from dnalens.jobs.variants import score_variants
+
+    score_variants(model, out / "v.tsv", vcf=TEST_DATA / "variants.vcf", reference=TEST_DATA / "chr20_excerpt.fa",
+                   vcf_out=out / "v.vcf", context=context, runner=runner)
+
+
+def _run_classify_train(model, context, runner, out):
+    from dnalens.jobs.learn import train_to_files
+    from dnalens.learn import read_labelled
+
+    train_to_files(model, read_labelled(TEST_DATA / "prom_core_subset.tsv"), out / "m.json",
+                   task="classification", kind="logistic", cv=3, report=out / "r.tsv", context=context,
+                   runner=runner)
+
+
+@pytest.mark.parametrize("run", [_run_embed, _run_predict_all_positions, _run_variants, _run_classify_train],
+                         ids=["embed", "predict-all-positions", "variants", "classify-train"])
+def test_cancel_stops_each_operation_within_one_batch_and_writes_nothing(tiny, tmp_path, monkeypatch, run):
+    batches = _one_batch_then_cancel(monkeypatch)
+    event = threading.Event()
+    context = RunContext(quiet=True, cancel_event=event)
+    runner = context.runner(tiny, token_budget=256)  # small batches: every input here needs several
+    assert runner.cancel_event is event
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(Cancelled):
+        run(tiny, context, runner, out)
+    assert len(batches) == 1, f"{len(batches)} batches ran after Cancel"
+    assert not [p for p in out.iterdir() if p.suffix != ".fa"]
