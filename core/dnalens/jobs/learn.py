@@ -42,7 +42,7 @@ def train_to_files(model: LanguageModel, data: Labelled, out_json: str | Path, *
                    report: str | Path | None = None, plot: str | Path | None = None,
                    context: RunContext | None = None, runner: Runner | None = None) -> TrainResult:
     context = context or RunContext()
-    runner = runner or Runner.for_model(model, context.warn)
+    runner = runner or context.runner(model)  # checks the context's cancel event (the app's Cancel)
     training = train(model, data, task=task, kind=kind, cv=cv, seed=seed, embedding=embedding, runner=runner,
                      context=context)
     record = provenance(model.describe(), f"{task} train", training.parameters())
@@ -66,7 +66,7 @@ def train_to_files(model: LanguageModel, data: Labelled, out_json: str | Path, *
 def predict_to_files(model: LanguageModel, learner_path: str | Path, fasta: str | Path, out_tsv: str | Path, *,
                      context: RunContext | None = None, runner: Runner | None = None) -> PredictionResult:
     context = context or RunContext()
-    runner = runner or Runner.for_model(model, context.warn)
+    runner = runner or context.runner(model)  # checks the context's cancel event (the app's Cancel)
     predictions = predict(model, learner_path, read_fasta(fasta), runner=runner, context=context)
     record = provenance(model.describe(), f"{predictions.task} predict", {"learner": Path(learner_path).name,
                                                                           "input": Path(fasta).name})
