@@ -335,6 +335,31 @@ def print_table(rows: list[Row], peak: float) -> None:
         print(f"{row.workload:<62} {row.unit:<15} {baseline} {row.dnalens:10.2f} {ratio}  {row.note}")
 
 
+def model_rows(args, parser, count: int, repeats: int, peak: float) -> list[Row]:
+    """P1-P3 for each benchmark model."""
+    from dnalens.model import load_model
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as folder:
+        models = benchmark_models(Path(folder))
+        wanted = args.models.split(",") if args.models else list(models)
+        unknown = sorted(set(wanted) - set(models))
+        if unknown:
+            parser.error(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(models)}")
+        for name in wanted:
+            model = load_model(str(models[name]), device="cpu")
+            limit = min(model.max_bp, 1000)
+            if not args.only_variants:
+                rows += embedding_rows(f"{name} 201 bp", model, random_windows(count, 201), repeats, peak)
+                rows += embedding_rows(f"{name} mixed ≤{limit} bp", model, mixed_lengths(count // 2, limit),
+                                       repeats, peak)
+            rows += variant_rows(name, model, count // 2, repeats)
+            if not (args.skip_bf16 or args.only_variants):
+                rows.append(bf16_embedding_row(f"{name} 201 bp", models[name], model, random_windows(count, 201),
+                                               repeats))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sequences and repeats")
@@ -354,7 +379,6 @@ def main() -> None:
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
     args = parser.parse_args()
-    from dnalens.model import load_model
 
     repeats = 1 if args.quick else args.repeats
     count = args.count or (64 if args.quick else 512)
@@ -370,23 +394,7 @@ def main() -> None:
         print_table([host_side_row(20_000, repeats)]
                     + accelerator_rows(args.accelerator, args.accelerator_count, repeats), peak)
         return
-    with tempfile.TemporaryDirectory() as folder:
-        models = benchmark_models(Path(folder))
-        wanted = args.models.split(",") if args.models else list(models)
-        unknown = sorted(set(wanted) - set(models))
-        if unknown:
-            parser.error(f"--models: unknown {', '.join(unknown)}; choose from {', '.join(models)}")
-        for name in wanted:
-            model = load_model(str(models[name]), device="cpu")
-            limit = min(model.max_bp, 1000)
-            if not args.only_variants:
-                rows += embedding_rows(f"{name} 201 bp", model, random_windows(count, 201), repeats, peak)
-                rows += embedding_rows(f"{name} mixed ≤{limit} bp", model, mixed_lengths(count // 2, limit),
-                                       repeats, peak)
-            rows += variant_rows(name, model, count // 2, repeats)
-            if not (args.skip_bf16 or args.only_variants):
-                rows.append(bf16_embedding_row(f"{name} 201 bp", models[name], model, random_windows(count, 201),
-                                               repeats))
+    rows += model_rows(args, parser, count, repeats, peak)
     if not (args.skip_memory or args.only_variants):
         rows += streaming_memory_rows(*memory_sizes, args.memory_model)
     if not args.only_variants:

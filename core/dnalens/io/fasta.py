@@ -52,6 +52,22 @@ def text_lines(path: str | Path) -> Iterator[str]:
         raise InputError(f"{path}: the compressed file is truncated or corrupt ({error})") from None
 
 
+def _parse_header(line: str, path, line_number: int) -> tuple[str, str]:
+    """The id and description of a '>' line."""
+    header = line[1:].strip()
+    if not header:
+        raise InputError(f"{path}: line {line_number}: header without an id")
+    # Any whitespace ends the id: a tab in a header must not become a column of the output.
+    record_id, *rest = header.split(None, 1)
+    return record_id, rest[0] if rest else ""
+
+
+def _remember_unique(seen: set[str], record_id: str, path, line_number: int) -> None:
+    if record_id in seen:
+        raise InputError(f"{path}: duplicate record id '{record_id}' (line {line_number})")
+    seen.add(record_id)
+
+
 def read_fasta(path: str | Path, *, unique_ids: bool = True) -> Iterator[SequenceRecord]:
     """Yield records one at a time, so memory does not grow with the file.
 
@@ -80,16 +96,9 @@ def read_fasta(path: str | Path, *, unique_ids: bool = True) -> Iterator[Sequenc
         if line.startswith(">"):
             if record_id is not None:
                 yield finish()
-            header = line[1:].strip()
-            if not header:
-                raise InputError(f"{path}: line {line_number}: header without an id")
-            # Any whitespace ends the id: a tab in a header must not become a column of the output.
-            record_id, *rest = header.split(None, 1)
-            description = rest[0] if rest else ""
+            record_id, description = _parse_header(line, path, line_number)
             if unique_ids:
-                if record_id in seen:
-                    raise InputError(f"{path}: duplicate record id '{record_id}' (line {line_number})")
-                seen.add(record_id)
+                _remember_unique(seen, record_id, path, line_number)
             chunks = []
             count += 1
         elif record_id is None:
