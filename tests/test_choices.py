@@ -115,3 +115,10 @@ def test_an_existing_folder_is_never_a_hub_id(tmp_path, monkeypatch):
     (tmp_path / "owner" / "name").mkdir(parents=True)
     monkeypatch.chdir(tmp_path)
     assert not is_hub_id("owner/name")
+
+
+def test_galaxy_recognises_the_warning_lines_the_core_prints():
+    from dnalens.messages import warning_line
+
+    (regex,) = _xml("macros.xml").xpath(".//stdio/regex[@level='warning']")
+    assert warning_line("something").startswith(regex.get("match"))

@@ -12,6 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from PySide6.QtGui import QImage
 
+from dnalens.choices import COMPARED_SCORES
+
 from .table import TableData, status_kind
 
 SCORE_MEANINGS = {
@@ -41,7 +43,7 @@ def _numbers(data: TableData, column: str) -> np.ndarray:
 
 def variant_figure(data: TableData) -> Figure | None:
     """Score distribution, ranked scores, and how many rows each status has."""
-    score = next((c for c in ("llr", "l2", "cosine") if c in data.columns and len(_numbers(data, c))), None)
+    score = next((c for c in COMPARED_SCORES if c in data.columns and len(_numbers(data, c))), None)
     if score is None:
         return None
     values = _numbers(data, score)
