@@ -79,6 +79,27 @@ def _add_embedding_options(parser: argparse.ArgumentParser) -> None:
                         help="-1 (last), N (0 = token embeddings), A:B (mean of layers A..B) or all-mean")
 
 
+def _add_mutagenesis(commands, common: argparse.ArgumentParser) -> None:
+    mutagenesis = commands.add_parser("mutagenesis", parents=[common],
+                                      help="in-silico saturation mutagenesis: the llr of every substitution of a "
+                                           "region (TSV, heatmap, bedGraph)")
+    mutagenesis.add_argument("input", nargs="?", help="FASTA file: every sequence (or --range of each) is mutated")
+    mutagenesis.add_argument("--reference", help="reference genome FASTA (.gz, bgzip with .fai), with --region")
+    mutagenesis.add_argument("--region", help="CHROM:START-END of --reference, 1-based and inclusive")
+    mutagenesis.add_argument("--range", dest="span", help="with FASTA input: START-END of each sequence (1-based, "
+                                                          "inclusive; default: all of it)")
+    mutagenesis.add_argument("--window", type=_at_least(3),
+                             help=f"bp the model sees around each position (default: {DEFAULT_WINDOW}, or the "
+                                  "model's limit); the same window variants gives an SNV")
+    mutagenesis.add_argument("-o", "--output", required=True,
+                             help="TSV: id, position, ref, alt, llr, p_ref (three rows per position)")
+    mutagenesis.add_argument("--heatmap", help="llr of each base at each position (PNG, SVG or PDF; the first "
+                                               "1,000 positions, in rows of 100)")
+    mutagenesis.add_argument("--bedgraph", help="log P(reference base) per position, a genome-browser track "
+                                                "(0-based coordinates)")
+    _add_model_options(mutagenesis)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dnalens", description="Answers from DNA language models: embeddings, nucleotide "
                      "probabilities, zero-shot variant effects and the statistics to compare them.")
@@ -155,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--paired-by", help="column that pairs rows between two groups (Wilcoxon signed-rank)")
     compare.add_argument("-o", "--output", required=True, help="TSV of tests with group summaries")
     compare.add_argument("--plot", help="box/violin plot with points (PNG, SVG or PDF)")
+
+    _add_mutagenesis(commands, common)
 
     tokenize = commands.add_parser("tokenize", parents=[common], help="tokens, ids and attention mask per sequence")
     tokenize.add_argument("input", help="FASTA file (.gz allowed)")
@@ -288,6 +311,18 @@ def run_compare(args) -> str:
     return "\n".join(lines)
 
 
+def run_mutagenesis(args) -> str:
+    from .jobs.mutagenesis import mutagenesis
+
+    model = _load(args)
+    context, runner = _context_and_runner(args, model)
+    result = mutagenesis(model, args.output, reference=args.reference, region=args.region, fasta=args.input,
+                         span=args.span, window=args.window, heatmap=args.heatmap, bedgraph=args.bedgraph,
+                         context=context, runner=runner)
+    return (f"scored {result.substitutions} substitution(s) at {result.positions} position(s) with method "
+            f"'{result.method}' → {args.output}")
+
+
 def run_tokenize(args) -> str:
     from .jobs.tokenize import tokenize_fasta
 
@@ -337,13 +372,14 @@ def run_register_model(args) -> str:
 
 
 HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants, "compare": run_compare,
+            "mutagenesis": run_mutagenesis,
             "tokenize": run_tokenize, "info": run_info,
             "register-model": run_register_model, "classify": run_learner, "regress": run_learner}
 
 
 # Argument names that are files read, and files written, by any command: no output may be an input.
 INPUT_ARGUMENTS = ("input", "ref_fasta", "alt_fasta", "vcf", "reference", "labels", "learner", "tables")
-OUTPUT_ARGUMENTS = ("output", "npz", "heatmap", "projection", "plot", "vcf_out", "report", "one_hot",
+OUTPUT_ARGUMENTS = ("output", "npz", "heatmap", "projection", "plot", "vcf_out", "report", "one_hot", "bedgraph",
                     "output_json")
 
 

@@ -243,3 +243,38 @@ def learning_figure(task: str, targets: np.ndarray, predictions: dict[str, np.nd
     axes.set_ylabel("true")
     axes.set_title("Confusion matrix\n(language model)", fontsize=10)
     return figure
+
+
+def mutagenesis_heatmap(title: str, positions: Sequence[int], refs: str, llrs: np.ndarray,
+                        row_width: int = 100) -> Figure:
+    """Saturation mutagenesis: llr of each base (rows A, C, G, T) at each position, on a colour scale centred on 0
+    (blue: the model prefers the substitution less than the reference, red: more). Long regions wrap into rows
+    of `row_width` positions; the reference base's cell is blank with a dot."""
+    from matplotlib.colors import TwoSlopeNorm
+
+    finite = np.abs(llrs[np.isfinite(llrs)])
+    limit = float(np.percentile(finite, 99)) if finite.size else 1.0
+    limit = limit if limit > 0 else 1.0
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
+    wraps = max(1, -(-len(positions) // row_width))
+    figure = Figure(figsize=(min(14, 3 + 0.11 * min(len(positions), row_width)), 1.3 * wraps + 1.2))
+    grid = figure.subplots(wraps, 1, squeeze=False)[:, 0]
+    image = None
+    for row, axes in enumerate(grid):
+        part = slice(row * row_width, min(len(positions), (row + 1) * row_width))
+        values = np.ma.masked_invalid(llrs[:, part])
+        image = axes.imshow(values, aspect="auto", cmap="RdBu_r", norm=norm, interpolation="nearest")
+        for column, base in enumerate(refs[part]):
+            if base in "ACGT":
+                axes.plot(column, "ACGT".index(base), "k.", markersize=2)
+        axes.set_yticks(range(4), list("ACGT"), fontsize=7)
+        shown = positions[part]
+        step = max(1, len(shown) // 10)
+        axes.set_xticks(range(0, len(shown), step), [str(p) for p in shown[::step]], fontsize=7)
+        if len(shown) <= 60:
+            top = axes.secondary_xaxis("top")
+            top.set_xticks(range(len(shown)), list(refs[part]), fontsize=6)
+    grid[-1].set_xlabel("position (the dot marks the reference base)")
+    figure.suptitle(title, fontsize=10)
+    figure.colorbar(image, ax=list(grid), label="llr = log P(alt) - log P(ref)", shrink=0.9)
+    return figure

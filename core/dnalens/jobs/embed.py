@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..choices import PROJECTIONS
 from ..compute.embedder import EmbeddingOptions
 from ..context import RunContext
 from ..errors import InputError
@@ -41,8 +42,8 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
     options = options or EmbeddingOptions()
     operation = Embed(model, options, runner or context.runner(model))
     label_map = read_labels(labels) if labels else None
-    if projection and projection_method not in {"pca", "umap"}:
-        raise InputError(f"--method {projection_method}: expected pca or umap")
+    if projection and projection_method not in PROJECTIONS:
+        raise InputError(f"--method {projection_method}: expected {' or '.join(PROJECTIONS)}")
     record = provenance(model.describe(), "embed", operation.parameters(Path(fasta).name))
     keep = npz or heatmap or projection  # these need every vector; the TSV alone streams
     ids: list[str] = []

@@ -1,0 +1,152 @@
+"""mutagenesis → files: every substitution's llr (TSV), a heatmap, and a bedGraph track of log P(reference base)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..context import RunContext
+from ..errors import InputError
+from ..io.bedgraph import BedGraphWriter
+from ..io.counting import fasta_lengths
+from ..io.fasta import read_fasta
+from ..io.outputs import OutputSet
+from ..io.reference import Reference, reference_files
+from ..io.tsv import TsvWriter
+from ..model import LanguageModel
+from ..ops.mutagenesis import (
+    COLUMNS,
+    Mutagenesis,
+    MutatedPosition,
+    Target,
+    parse_region,
+    parse_span,
+    region_target,
+    sequence_target,
+)
+from ..ops.variant_inputs import vcf_window
+from ..provenance import provenance, provenance_lines
+from ..runner import Runner
+
+# The heatmap stays readable up to this many positions (10 wrapped rows of 100); the table has them all.
+MAX_HEATMAP_POSITIONS = 1000
+
+
+@dataclass
+class MutagenesisResult:
+    positions: int
+    substitutions: int
+    method: str
+    outputs: list[Path]
+    figures: dict = field(default_factory=dict)
+
+
+def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | Path | None = None,
+                region: str | None = None, fasta: str | Path | None = None, span: str | None = None,
+                window: int | None = None, heatmap: str | Path | None = None, bedgraph: str | Path | None = None,
+                context: RunContext | None = None, runner: Runner | None = None) -> MutagenesisResult:
+    """A region of a reference genome (`reference` + `region`), or each record of `fasta` (whole or `span`)."""
+    context = context or RunContext()
+    if (reference is None) != (region is None) or (fasta is None) == (region is None):
+        raise InputError("give either --reference and --region, or a FASTA file (optionally with --range)")
+    if span is not None and fasta is None:
+        raise InputError("--range applies to FASTA input; give the region itself with --region")
+    model.require_lm_head("mutagenesis")
+    operation = Mutagenesis(model, runner or context.runner(model), vcf_window(window, model.max_bp))
+    parameters = {"window": operation.window, "region": region, "range": span,
+                  "input": Path(fasta or reference).name}
+    record = provenance(model.describe(), "mutagenesis", parameters)
+    header = provenance_lines(record) + [f"method: {operation.describe()}"]
+    genome = Reference(reference) if reference else None
+    try:
+        targets, total = _targets(genome, region, fasta, span)
+        return _write(operation, targets, total, out_tsv, heatmap, bedgraph, record, header,
+                      [fasta, *reference_files(reference)], context)
+    finally:
+        if genome is not None:
+            genome.close()
+
+
+def _targets(genome: Reference | None, region: str | None, fasta, span: str | None) -> tuple[Iterator[Target], int]:
+    if genome is not None:
+        target = region_target(genome, parse_region(region))
+        return iter([target]), len(target)
+    chosen = parse_span(span) if span else None
+    lengths = fasta_lengths(fasta)
+    total = len(lengths) * (chosen[1] - chosen[0] + 1) if chosen else sum(lengths)
+    return (sequence_target(rec.id, rec.sequence, chosen) for rec in read_fasta(fasta)), total
+
+
+def _write(operation: Mutagenesis, targets: Iterator[Target], total: int, out_tsv, heatmap, bedgraph,
+           record: dict, header: list[str], inputs: list, context: RunContext) -> MutagenesisResult:
+    drawn = _Drawn()
+    positions = substitutions = 0
+    progress = context.progress(total, "mutagenesis positions")
+    try:
+        with OutputSet(inputs=inputs) as outputs:
+            table = TsvWriter.open(outputs, out_tsv, header, COLUMNS)
+            track = BedGraphWriter(outputs.open_text(bedgraph), "DNALens log P(ref)",
+                                   "natural log of the model's probability of the reference base", header) \
+                if bedgraph else None
+            for target in targets:
+                for mutated in operation.records(target, progress):
+                    positions += 1
+                    if mutated.scored:
+                        table.write_all(mutated.rows())
+                        substitutions += 3
+                        if track:
+                            track.write(mutated.id, mutated.position, mutated.ref_log_prob)
+                    if heatmap:
+                        drawn.add(mutated)
+            for message in operation.warnings() + drawn.warnings():
+                context.warn(message)
+            figures = {}
+            if heatmap:
+                from ..plots import save_figure
+
+                figures["mutagenesis"] = drawn.figure()
+                save_figure(figures["mutagenesis"], outputs.path(heatmap), record)
+    finally:
+        progress.close()
+    written = [Path(p) for p in (out_tsv, heatmap, bedgraph) if p]
+    return MutagenesisResult(positions, substitutions, operation.method, written, figures)
+
+
+class _Drawn:
+    """The positions the heatmap shows: the first target's first MAX_HEATMAP_POSITIONS."""
+
+    def __init__(self) -> None:
+        self.id: str | None = None
+        self.positions: list[int] = []
+        self.refs: list[str] = []
+        self.llrs: list[np.ndarray] = []
+        self.left_out = 0
+
+    def add(self, mutated: MutatedPosition) -> None:
+        if self.id is None:
+            self.id = mutated.id
+        if mutated.id != self.id or len(self.positions) == MAX_HEATMAP_POSITIONS:
+            self.left_out += 1
+            return
+        self.positions.append(mutated.position)
+        self.refs.append(mutated.ref)
+        ref_index = "ACGT".find(mutated.ref)
+        row = mutated.log_probs - (mutated.log_probs[ref_index] if ref_index >= 0 else np.nan)
+        if ref_index >= 0:
+            row[ref_index] = np.nan  # the reference base is not a substitution
+        self.llrs.append(row)
+
+    def warnings(self) -> list[str]:
+        if not self.left_out:
+            return []
+        return [f"the heatmap draws {len(self.positions)} positions of {self.id}; the table has all "
+                f"{len(self.positions) + self.left_out}"]
+
+    def figure(self):
+        from ..plots import mutagenesis_heatmap
+
+        title = f"Saturation mutagenesis, {self.id}:{self.positions[0]}-{self.positions[-1]}"
+        return mutagenesis_heatmap(title, self.positions, "".join(self.refs), np.array(self.llrs).T)
