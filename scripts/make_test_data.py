@@ -180,8 +180,8 @@ def main() -> None:
     (OUT / ".train_slice.fa").unlink()
     (OUT / "tiny-model" / "training_metrics.json").unlink()
     # Fitted learners on the tiny model's embeddings, for the Galaxy predict tests.
+    from dnalens.jobs.learn import train_to_files as fit
     from dnalens.learn import read_labelled
-    from dnalens.learn import train as fit
     from dnalens.model import load_model
 
     tiny = load_model(str(OUT / "tiny-model"))
