@@ -159,10 +159,17 @@ def _selection(evaluation: dict, zero_shot: dict) -> str:
              f"{paired['all']['mean_bits']:+.4f} ± {paired['all']['sem_bits']:.4f}")
     if "nonrepeat" in paired:
         text += f", non-repeat sites {paired['nonrepeat']['mean_bits']:+.4f} ± {paired['nonrepeat']['sem_bits']:.4f}"
-    those_better_effect = all(entry["all"]["ci95"][1] < 0 for entry in differences.values())
+    # "these − those" intervals entirely below 0: those weights are better on that score.
+    better_on = [name for name, entry in differences.items() if entry["all"]["ci95"][1] < 0]
+    those_better_effect = len(better_on) == len(differences)
     those_worse_bits = -paired["all"]["mean_bits"] > 2 * paired["all"]["sem_bits"]
-    verdict = ("better on variant effect" if those_better_effect else
-               "not better on variant effect (an AUROC difference interval reaches 0 or beyond)")
+    if those_better_effect:
+        verdict = "better on variant effect"
+    elif better_on:
+        verdict = (f"better on the AUROC of {', '.join(better_on)} only (every other score's interval reaches 0 "
+                   "or beyond)")
+    else:
+        verdict = "not better on variant effect (an AUROC difference interval reaches 0 or beyond)"
     verdict += (", and worse on bits/nt beyond the noise" if those_worse_bits else
                 ", and not worse on bits/nt beyond the noise")
     return text + f". Those weights were {verdict}; these weights are shipped.\n\n"
