@@ -4,8 +4,9 @@
 
 Runs every page once, then saves the window after each: gui_embed.png (12 sequences, PCA coloured by label),
 gui_predict.png (positions 1-300 of a 6 kb chr20 excerpt, as a track), gui_variants.png (25 exon SNVs, with
-two unrelated pairs so the warning banner and the status filter show), gui_compare.png (exon vs intron llr)
-and gui_learn.png (classifier trained on the prom-core subset). Run from the repository root.
+two unrelated pairs so the warning banner and the status filter show), gui_compare.png (exon vs intron llr),
+gui_learn.png (classifier trained on the prom-core subset) and gui_mutagenesis.png (every substitution of
+chr20 excerpt positions 1001-1200). Run from the repository root; --shots mutagenesis retakes only that one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -23,6 +25,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("docs/img"))
     parser.add_argument("--size", default="1280x800", help="window size, WIDTHxHEIGHT")
     parser.add_argument("--suffix", default="", help="added to each file name (e.g. _1024 for a second size)")
+    parser.add_argument("--shots", nargs="+", choices=list(SETUPS), default=list(SETUPS),
+                        help="which screenshots to take (default: all)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -70,32 +74,56 @@ def main() -> int:
 
     pages = {type(page).__name__: page for page in window.pages}
     args.out.mkdir(parents=True, exist_ok=True)
-    embed = pages["EmbedPage"]
-    embed.sequences.file.setText("test-data/sequences.fa")
-    embed.labels.setText("test-data/sequence_labels.tsv")
+    for shot in args.shots:
+        SETUPS[shot](pages, run_page)
+        save(shot)
+    return 0
+
+
+def embed(pages: dict, run_page: Callable[[str], None]) -> None:
+    pages["EmbedPage"].sequences.file.setText("test-data/sequences.fa")
+    pages["EmbedPage"].labels.setText("test-data/sequence_labels.tsv")
     run_page("EmbedPage")
-    save("embed")
-    predict = pages["PredictPage"]
-    predict.sequences.file.setText("test-data/chr20_excerpt.fa")
-    predict.positions.setText("1-300")
+
+
+def predict(pages: dict, run_page: Callable[[str], None]) -> None:
+    pages["PredictPage"].sequences.file.setText("test-data/chr20_excerpt.fa")
+    pages["PredictPage"].positions.setText("1-300")
     run_page("PredictPage")
-    save("predict")
-    variants, compare = pages["VariantsPage"], pages["ComparePage"]
-    for group, field in (("exon", compare.first), ("intron", compare.second)):
+
+
+def compare(pages: dict, run_page: Callable[[str], None]) -> None:
+    variants, page = pages["VariantsPage"], pages["ComparePage"]
+    for group, field in (("exon", page.first), ("intron", page.second)):
         variants.ref_fasta.setText(f"test-data/{group}_ref.fa")
         variants.alt_fasta.setText(f"test-data/{group}_alt.fa")
         run_page("VariantsPage")  # scored with --model, so the plot shows that model's numbers
         field.setText(str(variants.outputs[0]))
     run_page("ComparePage")
-    save("compare")
-    variants.ref_fasta.setText("test-data/exon_ref.fa")
-    variants.alt_fasta.setText("test-data/exon_alt_two_unrelated.fa")
+
+
+def variants(pages: dict, run_page: Callable[[str], None]) -> None:
+    pages["VariantsPage"].ref_fasta.setText("test-data/exon_ref.fa")
+    pages["VariantsPage"].alt_fasta.setText("test-data/exon_alt_two_unrelated.fa")
     run_page("VariantsPage")
-    save("variants")
+
+
+def learn(pages: dict, run_page: Callable[[str], None]) -> None:
     pages["LearnPage"].labelled.setText("test-data/prom_core_subset.tsv")
     run_page("LearnPage")
-    save("learn")
-    return 0
+
+
+def mutagenesis(pages: dict, run_page: Callable[[str], None]) -> None:
+    page = pages["MutagenesisPage"]
+    page.mode.setCurrentIndex(0)
+    page.reference.setText("test-data/chr20_excerpt.fa")
+    page.region.setText("20:1001-1200")
+    run_page("MutagenesisPage")
+
+
+# Each shot's inputs and run; the window is saved after it (compare runs Variant effect twice first).
+SETUPS = {"embed": embed, "predict": predict, "compare": compare, "variants": variants, "learn": learn,
+          "mutagenesis": mutagenesis}
 
 
 if __name__ == "__main__":

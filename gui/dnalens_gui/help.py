@@ -53,7 +53,7 @@ def show_help(parent) -> QDialog:
 def about_text(window) -> str:
     torch = sys.modules.get("torch")  # loaded with the first model; not imported just for this box
     lines = [f"<b>DNALens {__version__}</b>", "Pretrained DNA language models without code: embeddings, "
-             "nucleotide probabilities, variant effects, statistics, learning.",
+             "nucleotide probabilities, variant effects, saturation mutagenesis, statistics, learning.",
              f"Python {platform.python_version()}, PySide6 {pyside_version} (Qt {qVersion()})",
              f"PyTorch {torch.__version__}" if torch else "PyTorch: not loaded yet (loads with the model)"]
     if window.model is not None:

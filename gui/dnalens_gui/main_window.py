@@ -44,6 +44,7 @@ from .workers import Worker
 FIELDS = {"--pair-by": "'Pair by'", "--max-differences": "'Max. differences'", "--layer": "'Layer'",
           "--pooling": "'Pooling'", "--window": "'Window (bp)'", "--cv": "'Folds'",
           "--rc-average": "'Average both strands'", "--model": "the model", "--positions": "'Positions'",
+          "--reference": "'Genome'", "--region": "'Region'", "--range": "'Range'",
           "pass --trust-remote-code": "tick 'Let this model run its own code'",
           "--trust-remote-code": "'Let this model run its own code'"}
 

@@ -5,6 +5,7 @@ widgets."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -50,6 +52,7 @@ from .widgets import FileField, ImagePlot
 
 FASTA = "FASTA (*.fa *.fasta *.fna *.fa.gz *.fasta.gz);;All files (*)"
 TABLES = "Tables (*.tsv *.tab *.txt);;All files (*)"
+SCREEN_WIDTH_INCHES = 8  # a figure of rows along a sequence, drawn for the results panel (100 dpi: 800 px)
 Job = Callable[[RunContext], object]
 
 
@@ -81,12 +84,13 @@ def stem_of(path: str) -> str:
 class OperationPage(QWidget):
     title = ""
     needs_model = True
+    wrapped_figure = False  # rows along a sequence: shown full width under the table, scrolling down
 
     def __init__(self):
         super().__init__()
         self.form = QFormLayout()
         self.table = ResultTable()
-        self.plot = ImagePlot()
+        self.plot = ImagePlot(fit_width=self.wrapped_figure)
         self.summary = QTextBrowser()  # scrolls rather than clipping a long explanation
         self.summary.setVisible(False)
         self.outputs: list[Path] = []
@@ -188,11 +192,12 @@ class OperationPage(QWidget):
     def _arrange(self, image: QImage | None) -> None:
         """A wide plot (tracks along a sequence, panels side by side) goes under the table, full width, with
         the summary beside it; a squarer one beside the table, under the summary."""
-        wide = image is not None and image.width() >= 1.6 * image.height()
+        wide = image is not None and (self.wrapped_figure or image.width() >= 1.6 * image.height())
         self.results.setOrientation(Qt.Vertical if wide else Qt.Horizontal)
         self.view.setOrientation(Qt.Horizontal if wide else Qt.Vertical)
         across = self.results.height() if wide else self.results.width()
-        self.results.setSizes([across // 2, across - across // 2])
+        table = int(across * (0.4 if self.wrapped_figure else 0.5))  # wrapped rows: more of the figure in view
+        self.results.setSizes([table, across - table])
         page = self.sections.height()
         if self.sections.sizes()[0] > 0.4 * page:  # results shown: the form gives them room, and scrolls
             self.sections.setSizes([int(page * 0.4), page - int(page * 0.4)])
@@ -266,6 +271,20 @@ class SequenceInput(QWidget):
         path = results / f"{unique_stem(results, 'pasted_sequences', ['.fa'])}.fa"
         path.write_text(text + ("\n" if not text.endswith("\n") else ""))
         return str(path)
+
+
+def _switch(mode: QComboBox, stack: QStackedWidget) -> None:
+    """The combo box shows one page of the stack, and the stack takes that page's height: a hidden taller page
+    (a paste box) would otherwise leave a gap in the form."""
+
+    def show(index: int) -> None:
+        for number in range(stack.count()):
+            policy = QSizePolicy.Preferred if number == index else QSizePolicy.Ignored
+            stack.widget(number).setSizePolicy(policy, policy)
+        stack.setCurrentIndex(index)
+
+    mode.currentIndexChanged.connect(show)
+    show(mode.currentIndex())
 
 
 POOLING_HINT = "how one vector is made from the per-base vectors; mean is the usual choice"
@@ -559,4 +578,79 @@ class LearnPage(OperationPage):
         return train
 
 
-PAGES = (EmbedPage, PredictPage, VariantsPage, ComparePage, LearnPage)
+class MutagenesisPage(OperationPage):
+    """Every substitution of a genome region, or of each FASTA record (whole or a range), scored by the model."""
+
+    title = "Mutagenesis"
+    wrapped_figure = True  # the core wraps long regions into rows of 100 positions
+    OUTPUTS = ("_mutagenesis.tsv", "_mutagenesis.png", "_mutagenesis.bedgraph")
+
+    def build_form(self) -> None:
+        self.mode = QComboBox()
+        self.mode.addItems(["Region of a reference genome", "Sequences (FASTA)"])
+        self.stack = QStackedWidget()
+        genome, sequences = QWidget(), QWidget()
+        genome_form, sequences_form = QFormLayout(genome), QFormLayout(sequences)
+        self.reference = FileField("reference genome FASTA", FASTA,
+                                   tooltip="FASTA, .gz or bgzip with .fai; chromosome names as in the region")
+        self.region = QLineEdit()
+        self.region.setPlaceholderText("chr20:31000001-31000200")
+        self.region.setToolTip("CHROM:START-END, 1-based and inclusive (both ends mutated), as genome browsers "
+                               "show them; commas allowed")
+        genome_form.addRow("Genome", self.reference)
+        genome_form.addRow("Region", self.region)
+        self.sequences = SequenceInput()
+        self.span = QLineEdit()
+        self.span.setPlaceholderText("optional, e.g. 101-300 (default: the whole sequence)")
+        self.span.setToolTip("START-END of every sequence, 1-based and inclusive; empty: every position")
+        sequences_form.addRow("Sequences", self.sequences)
+        sequences_form.addRow("Range", self.span)
+        self.stack.addWidget(genome)
+        self.stack.addWidget(sequences)
+        _switch(self.mode, self.stack)
+        self.window = QSpinBox()
+        self.window.setRange(3, 100_000)  # the model's own limit is the core's check, with its message
+        self.window.setValue(DEFAULT_WINDOW)
+        self.window.setToolTip("Bases the model sees around each position (at most the model's limit); the same "
+                               "window Variant effect gives a SNV, so the llr values agree")
+        self.form.addRow("Input", self.mode)
+        self.form.addRow(self.stack)
+        self.form.addRow("Window (bp)", _hinted(self.window, "bases the model sees around each position; a SNV's llr "
+                                                             "is Variant effect's (VCF) with the same window"))
+
+    def job(self, model, results):
+        window = self.window.value()
+        if self.mode.currentIndex() == 0:
+            genome = _require(self.reference.text(), "the reference genome")
+            region = _require(self.region.text().strip(), "a region (e.g. chr20:31000001-31000200)")
+            # chr20:31,000,001-31,000,200 -> chr20_31000001-31000200: no colon in a file name
+            stem = re.sub(r"[^\w-]+", "_", region.replace(",", "")).strip("_") or "region"
+            inputs = {"reference": genome, "region": region}
+        else:
+            fasta = self.sequences.fasta(results)
+            span = self.span.text().strip() or None
+            stem = stem_of(fasta)
+            inputs = {"fasta": fasta, "span": span}
+        stem = unique_stem(results, stem, list(self.OUTPUTS))
+        table, heatmap, bedgraph = (results / f"{stem}{suffix}" for suffix in self.OUTPUTS)
+
+        def run(context):
+            from dnalens.jobs.mutagenesis import mutagenesis
+
+            return mutagenesis(model, table, **inputs, window=window, heatmap=heatmap, bedgraph=bedgraph,
+                               context=context)
+
+        return run
+
+    def prepare(self, result) -> Shown:
+        # The core's heatmap is up to 14 in wide, for the saved file; scaled into a panel about 8 in wide its 7-pt
+        # labels would be unreadable. Laid out again at that width (the saved PNG is already written).
+        for figure in (getattr(result, "figures", {}) or {}).values():
+            width, height = figure.get_size_inches()
+            figure.set_layout_engine("constrained")
+            figure.set_size_inches(min(width, SCREEN_WIDTH_INCHES), height)
+        return super().prepare(result)
+
+
+# Appended last: the tabs' order is the tests' page numbers and the remembered page.
+PAGES = (EmbedPage, PredictPage, VariantsPage, ComparePage, LearnPage, MutagenesisPage)

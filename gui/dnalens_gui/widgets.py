@@ -13,10 +13,12 @@ from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -125,23 +127,36 @@ class PlotPanel(QWidget):
 
 class ImagePlot(QWidget):
     """A figure rendered in the worker thread (figures.render), scaled to the panel: showing it costs the GUI
-    thread a pixmap scale, not a matplotlib draw. "Zoom and pan…" opens the interactive canvas on request."""
+    thread a pixmap scale, not a matplotlib draw. "Zoom and pan…" opens the interactive canvas on request.
 
-    def __init__(self):
+    With `fit_width`, the figure fills the panel's width and the panel scrolls down: a figure of wrapped rows
+    along a sequence (a long mutagenesis heatmap) would be unreadably small if it had to fit the height too."""
+
+    def __init__(self, fit_width: bool = False):
         super().__init__()
+        self.fit_width = fit_width
         self.figure = None
         self.image: QImage | None = None
         self.label = QLabel("Plots appear here after a run.")
         self.label.setAlignment(Qt.AlignCenter)
         self.label.setMinimumSize(160, 120)
         self.label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
+        self.area = QScrollArea()
+        self.area.setWidget(self.label)
+        self.area.setWidgetResizable(True)
+        self.area.setFrameShape(QFrame.NoFrame)
+        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.area.setMinimumSize(160, 120)
+        # setWidget made the label paint its own background: transparent again, like the page around it
+        self.label.setAutoFillBackground(False)
+        self.area.viewport().setAutoFillBackground(False)
         self.zoom = QPushButton("Zoom and pan…")
         self.zoom.setToolTip("Open the plot in its own window with matplotlib's toolbar (zoom, pan, save as SVG/PDF)")
         self.zoom.setEnabled(False)
         self.zoom.clicked.connect(self.open_interactive)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label, 1)
+        layout.addWidget(self.area, 1)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(self.zoom)
@@ -153,6 +168,7 @@ class ImagePlot(QWidget):
         self.zoom.setEnabled(figure is not None)
         if image is None:
             self.label.setPixmap(QPixmap())
+            self.label.setMinimumHeight(120)  # a previous tall figure's height no longer applies
             self.label.setText("No plot for this result.")
             return
         self._scale()
@@ -163,9 +179,16 @@ class ImagePlot(QWidget):
             self._scale()
 
     def _scale(self) -> None:
-        size = self.label.size()
+        size = self.area.size()  # not the label's: with fit_width the label grows to the figure's height
         pixmap = self._pixmap
-        if pixmap.width() > size.width() or pixmap.height() > size.height():
+        if self.fit_width:
+            width = size.width()
+            if pixmap.height() * min(1.0, width / pixmap.width()) > size.height():  # it will scroll: leave room
+                width -= self.area.verticalScrollBar().sizeHint().width()
+            if pixmap.width() > width:
+                pixmap = pixmap.scaledToWidth(max(1, width), Qt.SmoothTransformation)
+            self.label.setMinimumHeight(max(120, pixmap.height()))
+        elif pixmap.width() > size.width() or pixmap.height() > size.height():
             pixmap = pixmap.scaled(size, Qt.KeepAspectRatio, Qt.SmoothTransformation)
         self.label.setPixmap(pixmap)
 
