@@ -39,7 +39,6 @@ from dnalens.choices import (
     CLASSIFIERS,
     COMPARED_SCORES,
     DEFAULT_MAX_DIFFERENCES,
-    DEFAULT_WINDOW,
     PAIR_BY,
     POOLINGS,
     REGRESSORS,
@@ -48,7 +47,7 @@ from dnalens.context import RunContext
 from dnalens.errors import InputError
 
 from .table import ALL_ROWS, ResultTable, TableData
-from .widgets import FileField, ImagePlot
+from .widgets import FileField, ImagePlot, WindowBox
 
 FASTA = "FASTA (*.fa *.fasta *.fna *.fa.gz *.fasta.gz);;All files (*)"
 TABLES = "Tables (*.tsv *.tab *.txt);;All files (*)"
@@ -406,10 +405,7 @@ class VariantsPage(OperationPage):
         pairs_form.addRow("Max. differences", self.max_differences)
         self.vcf = FileField("variants (.vcf or .vcf.gz)", "VCF (*.vcf *.vcf.gz);;All files (*)")
         self.reference = FileField("reference genome FASTA", FASTA)
-        self.window = QSpinBox()
-        self.window.setRange(3, 100_000)
-        self.window.setValue(DEFAULT_WINDOW)
-        self.window.setToolTip("Bases around each variant given to the model (at most the model's limit)")
+        self.window = WindowBox("Bases around each variant given to the model (at most the model's limit)")
         vcf_form.addRow("VCF", self.vcf)
         vcf_form.addRow("Genome", self.reference)
         vcf_form.addRow("Window (bp)", self.window)
@@ -439,7 +435,7 @@ class VariantsPage(OperationPage):
             vcf = _require(self.vcf.text(), "the VCF file")
             genome = _require(self.reference.text(), "the reference genome")
             stem = unique_stem(results, stem_of(vcf), ["_variant_effects.tsv", "_annotated.vcf"])
-            inputs = {"vcf": vcf, "reference": genome, "window": self.window.value()}
+            inputs = {"vcf": vcf, "reference": genome, "window": self.window.window()}
             outputs = {"vcf_out": results / f"{stem}_annotated.vcf"}
 
         def run(context):
@@ -608,18 +604,15 @@ class MutagenesisPage(OperationPage):
         self.stack.addWidget(genome)
         self.stack.addWidget(sequences)
         _switch(self.mode, self.stack)
-        self.window = QSpinBox()
-        self.window.setRange(3, 100_000)  # the model's own limit is the core's check, with its message
-        self.window.setValue(DEFAULT_WINDOW)
-        self.window.setToolTip("Bases the model sees around each position (at most the model's limit); the same "
-                               "window Variant effect gives a SNV, so the llr values agree")
+        self.window = WindowBox("Bases the model sees around each position (at most the model's limit); the same "
+                                "window Variant effect gives a SNV, so the llr values agree")
         self.form.addRow("Input", self.mode)
         self.form.addRow(self.stack)
         self.form.addRow("Window (bp)", _hinted(self.window, "bases the model sees around each position; a SNV's llr "
                                                              "is Variant effect's (VCF) with the same window"))
 
     def job(self, model, results):
-        window = self.window.value()
+        window = self.window.window()
         if self.mode.currentIndex() == 0:
             genome = _require(self.reference.text(), "the reference genome")
             region = _require(self.region.text().strip(), "a region (e.g. chr20:31000001-31000200)")

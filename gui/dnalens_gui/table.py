@@ -18,6 +18,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
 from dnalens.io.tables import read_table
+from dnalens.ops.variant_status import VariantStatus
 
 # Shown first, in this order, when a table has them: what a reader looks at before anything else.
 IMPORTANT = ("id", "status", "llr", "l2", "cosine", "predicted", "position", "ref", "alt", "A", "C", "G", "T",
@@ -27,7 +28,7 @@ ALL_ROWS = "all rows"
 
 def status_kind(status: str) -> str:
     """'mismatched_pair(147 differences>10)' -> 'mismatched_pair': the filter groups rows by kind."""
-    return status.split("(", 1)[0]
+    return VariantStatus.parse(status).code
 
 
 @dataclass

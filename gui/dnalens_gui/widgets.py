@@ -20,9 +20,12 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from dnalens.choices import DEFAULT_WINDOW
 
 RECENT = 15  # files remembered for the path boxes' completion
 
@@ -73,6 +76,22 @@ class FileField(QWidget):
         if urls:
             self.setText(urls[0].toLocalFile())
             remember_file(urls[0].toLocalFile())
+
+
+class WindowBox(QSpinBox):
+    """Bases the model sees around a site. Left at "model default", the core picks its default window (201 bp,
+    or the model's limit when that is shorter), exactly as the CLI does without --window; a number is passed
+    as given, and the core refuses one beyond the model's limit with its own message."""
+
+    def __init__(self, tooltip: str):
+        super().__init__()
+        self.setRange(0, 100_000)
+        self.setSpecialValueText(f"model default ({DEFAULT_WINDOW} bp or the model's limit)")
+        self.setValue(0)
+        self.setToolTip(tooltip)
+
+    def window(self) -> int | None:
+        return self.value() or None
 
 
 def recent_files() -> list[str]:
