@@ -151,8 +151,16 @@ def _run_classify_train(model, context, runner, out):
                    runner=runner)
 
 
-@pytest.mark.parametrize("run", [_run_embed, _run_predict_all_positions, _run_variants, _run_classify_train],
-                         ids=["embed", "predict-all-positions", "variants", "classify-train"])
+def _run_mutagenesis(model, context, runner, out):
+    from dnalens.jobs.mutagenesis import mutagenesis
+
+    mutagenesis(model, out / "m.tsv", reference=TEST_DATA / "chr20_excerpt.fa", region="20:1-6000",
+                bedgraph=out / "m.bedgraph", context=context, runner=runner)
+
+
+@pytest.mark.parametrize("run", [_run_embed, _run_predict_all_positions, _run_variants, _run_classify_train,
+                                 _run_mutagenesis],
+                         ids=["embed", "predict-all-positions", "variants", "classify-train", "mutagenesis"])
 def test_cancel_stops_each_operation_within_one_batch_and_writes_nothing(tiny, tmp_path, monkeypatch, run):
     batches = _one_batch_then_cancel(monkeypatch)
     event = threading.Event()

@@ -103,21 +103,3 @@ def test_bad_regions_get_one_line_and_no_output(run_cli, tmp_path, arguments, me
     assert result.code == 1
     assert message in result.err and len(result.err.strip().splitlines()) == 1
     assert not out.exists()
-
-
-def test_cancel_stops_a_long_region_within_one_batch(tmp_path):
-    import threading
-
-    from dnalens.context import RunContext
-    from dnalens.errors import Cancelled
-    from dnalens.jobs.mutagenesis import mutagenesis
-    from dnalens.model import load_model
-
-    model = load_model(str(TEST_DATA / "tiny-model"), device="cpu")
-    event = threading.Event()
-    context = RunContext(quiet=True, cancel_event=event,
-                         progress_callback=lambda done, total: event.set())  # Cancel after the first chunk
-    with pytest.raises(Cancelled):
-        mutagenesis(model, tmp_path / "m.tsv", reference=REFERENCE, region="20:1-6000", context=context,
-                    bedgraph=tmp_path / "m.bedgraph")
-    assert not list(tmp_path.iterdir())

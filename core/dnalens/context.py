@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
+from .cancel import cancellable
 from .messages import warn_on_stderr
 from .runner import Progress, Runner
 
@@ -20,6 +22,10 @@ class RunContext:
     def runner(self, model, token_budget: int = 0) -> Runner:
         """The runner of this run: its batches check this run's cancel event."""
         return Runner.for_model(model, self.warn, token_budget, self.cancel_event)
+
+    def cancellable(self) -> AbstractContextManager:
+        """Makes this run's cancel event the one loops outside the runner check (cancel.check_cancelled)."""
+        return cancellable(self.cancel_event) if self.cancel_event is not None else nullcontext()
 
     def progress(self, total: int | None, description: str) -> Progress:
         return Progress(total, description, quiet=self.quiet, callback=self.progress_callback,

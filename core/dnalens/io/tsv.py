@@ -43,7 +43,7 @@ class TsvWriter:
         return cls(outputs.open_text(path), header_lines, columns)
 
     def write(self, row: Mapping | Sequence) -> None:
-        values = [row.get(column) for column in self.columns] if isinstance(row, Mapping) else row
+        values = [row[column] for column in self.columns] if isinstance(row, Mapping) else row
         self.handle.write(format_row(values))
         self.rows += 1
 

@@ -27,7 +27,9 @@ def compare_tables(tables: list[str | Path], out_tsv: str | Path, *, value: str,
                    plot: str | Path | None = None, context: RunContext | None = None) -> CompareResult:
     context = context or RunContext()
     groups, dropped = load_groups(tables, value, group, paired_by, group_names)
-    comparison = compare(groups, dropped, value=value, paired_by=paired_by, warn=context.warn)
+    comparison = compare(groups, dropped, value=value, paired_by=paired_by)
+    for message in comparison.warnings:
+        context.warn(message)
     parameters = {"value": value, "group": group, "paired_by": paired_by,
                   "inputs": ",".join(Path(t).name for t in tables)}
     record = provenance(None, "compare", parameters)

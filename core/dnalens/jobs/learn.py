@@ -3,13 +3,13 @@ predicting writes the predictions TSV."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..compute.embedder import EmbeddingOptions
 from ..context import RunContext
 from ..io.fasta import read_fasta
+from ..io.json_document import write_json
 from ..io.outputs import OutputSet
 from ..io.tsv import TsvWriter
 from ..learn.data import Labelled
@@ -43,14 +43,14 @@ def train_to_files(model: LanguageModel, data: Labelled, out_json: str | Path, *
                    context: RunContext | None = None, runner: Runner | None = None) -> TrainResult:
     context = context or RunContext()
     runner = runner or context.runner(model)  # checks the context's cancel event (the app's Cancel)
-    training = train(model, data, task=task, kind=kind, cv=cv, seed=seed, embedding=embedding, runner=runner,
-                     context=context)
+    with context.cancellable():  # cross-validation and the bootstrap check it between folds and resamples
+        training = train(model, data, task=task, kind=kind, cv=cv, seed=seed, embedding=embedding, runner=runner,
+                         context=context)
     record = provenance(model.describe(), f"{task} train", training.parameters())
     document = learner_document(training, model, record)
     figures = {}
     with OutputSet(inputs=data.files) as outputs:
-        with open(outputs.path(out_json), "w") as handle:
-            json.dump(document, handle, indent=1)
+        write_json(outputs.path(out_json), document, indent=1)
         if report:
             writer = TsvWriter.open(outputs, report, provenance_lines(record) + [training.method()], REPORT_COLUMNS)
             writer.write_all(training.rows())

@@ -13,7 +13,7 @@ from ..io.npz import write_npz
 from ..io.outputs import OutputSet
 from ..io.tsv import TsvWriter
 from ..model import LanguageModel
-from ..ops.tokenize import COLUMNS, ONE_HOT_ORDER, one_hot, tokenize
+from ..ops.tokenize import COLUMNS, ONE_HOT_ORDER, Tokenize, one_hot
 from ..provenance import provenance, provenance_lines
 
 
@@ -32,9 +32,12 @@ def tokenize_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path,
     with OutputSet(inputs=[fasta]) as outputs:
         table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [
             f"tokenizer: {model.tokens.describe()}, limit {model.max_tokens} tokens"], COLUMNS)
-        for tokenized in tokenize(model, _kept(read_fasta(fasta), ids, sequences, keep=bool(one_hot_npz)),
-                                  context.warn):
-            table.write(tokenized.row())
+        operation = Tokenize(model)
+        with context.cancellable():
+            for tokenized in operation.records(_kept(read_fasta(fasta), ids, sequences, keep=bool(one_hot_npz))):
+                table.write(tokenized.row())
+        for message in operation.warnings():
+            context.warn(message)
         if one_hot_npz:
             array, lengths = one_hot(sequences)
             write_npz(outputs.path(one_hot_npz), record, ids=np.array(ids), one_hot=array, lengths=lengths,

@@ -21,6 +21,7 @@ class Comparison:
     summaries: list[GroupSummary]
     tests: list[TestResult]
     dropped: int  # rows without a number in the value column
+    warnings: list[str]
 
     def rows(self) -> list[dict]:
         """One row per test, with the summaries of its two groups (TEST_COLUMNS)."""
@@ -77,25 +78,26 @@ def load_groups(tables: list[str | Path], value: str, group: str, paired_by: str
 
 
 def compare(groups: dict[str, list[tuple[str, float]]], dropped: int, *, value: str,
-            paired_by: str | None = None, warn=None) -> Comparison:
+            paired_by: str | None = None) -> Comparison:
     """Welch's t and Mann-Whitney U between independent groups (Kruskal-Wallis and adjusted pairs for more than
     two); Wilcoxon signed-rank between two groups paired by `paired_by` keys."""
     arrays = {name: np.array([v for _, v in rows]) for name, rows in groups.items()}
+    warnings = []
     if paired_by:
         if len(groups) != 2:
             raise InputError(f"--paired-by needs exactly two groups, found {len(groups)}")
         (a_name, a_rows), (b_name, b_rows) = groups.items()
         b_by_key = dict(b_rows)
         matched = [(v, b_by_key[k]) for k, v in a_rows if k in b_by_key]
-        if (len(matched) < len(a_rows) or len(matched) < len(b_rows)) and warn is not None:
-            warn(f"paired test uses the {len(matched)} pairs whose '{paired_by}' appears in both groups")
+        if len(matched) < len(a_rows) or len(matched) < len(b_rows):
+            warnings.append(f"paired test uses the {len(matched)} pairs whose '{paired_by}' appears in both groups")
         tests = compare_paired(a_name, np.array([m[0] for m in matched]), b_name, np.array([m[1] for m in matched]))
     else:
         tests = compare_groups(arrays)
     summaries = [summarise(name, values) for name, values in arrays.items()]
-    if dropped and warn is not None:
-        warn(f"{dropped} row(s) without a numeric '{value}' were left out (for example skipped variants)")
-    return Comparison(arrays, summaries, tests, dropped)
+    if dropped:
+        warnings.append(f"{dropped} row(s) without a numeric '{value}' were left out (for example skipped variants)")
+    return Comparison(arrays, summaries, tests, dropped, warnings)
 
 
 METHOD = ("tests: independent groups use Welch's t (Cohen's d) and Mann-Whitney U (rank-biserial); "

@@ -6,12 +6,13 @@ folder, and described by one data-table row: value, name, pipeline_tag, domain, 
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.json_document import write_json
+from ..io.outputs import OutputSet
 from ..model import CAUSAL, MASKED, load_model
 from ..model.source import TRUST_FILE, code_digests, write_trust_record
 
@@ -51,5 +52,6 @@ def register_model(spec: str, target_dir: str | Path, output_json: str | Path, *
         "version": described["weights_sha256"][:12],
         "path": str(target.resolve()),
     }
-    Path(output_json).write_text(json.dumps({"data_tables": {"huggingface": [row]}}, indent=2) + "\n")
+    with OutputSet(inputs=[source]) as outputs:
+        write_json(outputs.path(output_json), {"data_tables": {"huggingface": [row]}})
     return row

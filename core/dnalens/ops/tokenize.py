@@ -30,16 +30,25 @@ class Tokenized:
                 " ".join(map(str, self.input_ids)), " ".join("1" for _ in self.input_ids)]
 
 
-def tokenize(model: LanguageModel, sequences: Iterable[SequenceRecord],
-             warn=None) -> Iterator[Tokenized]:
-    """No forward pass, so no runner: cancellation is checked between chunks."""
-    for chunk in chunked(sequences, CHUNK):
-        check_cancelled()
-        for rec, token_ids in zip(chunk, model.encode([r.sequence for r in chunk])):
-            if len(token_ids) > model.max_tokens and warn is not None:
-                warn(f"record '{rec.id}': {len(token_ids)} tokens exceed the model's limit of "
-                     f"{model.max_tokens}; embed and variants will use windows")
-            yield Tokenized(rec.id, len(rec.sequence), model.tokenizer.convert_ids_to_tokens(token_ids), token_ids)
+class Tokenize:
+    """No forward pass, so no runner: cancellation is checked between chunks (cancel.check_cancelled)."""
+
+    def __init__(self, model: LanguageModel):
+        self.model = model
+        self.over_limit: list[tuple[str, int]] = []  # (id, tokens) of records longer than the model reads at once
+
+    def records(self, sequences: Iterable[SequenceRecord]) -> Iterator[Tokenized]:
+        for chunk in chunked(sequences, CHUNK):
+            check_cancelled()
+            for rec, token_ids in zip(chunk, self.model.encode([r.sequence for r in chunk])):
+                if len(token_ids) > self.model.max_tokens:
+                    self.over_limit.append((rec.id, len(token_ids)))
+                yield Tokenized(rec.id, len(rec.sequence), self.model.tokenizer.convert_ids_to_tokens(token_ids),
+                                token_ids)
+
+    def warnings(self) -> list[str]:
+        return [f"record '{record_id}': {tokens} tokens exceed the model's limit of {self.model.max_tokens}; embed "
+                "and variants will use windows" for record_id, tokens in self.over_limit]
 
 
 def one_hot(sequences: list[str]) -> tuple[np.ndarray, np.ndarray]:
