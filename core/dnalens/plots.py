@@ -257,7 +257,9 @@ def mutagenesis_heatmap(title: str, positions: Sequence[int], refs: str, llrs: n
     limit = limit if limit > 0 else 1.0
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
     wraps = max(1, -(-len(positions) // row_width))
-    figure = Figure(figsize=(min(14, 3 + 0.11 * min(len(positions), row_width)), 1.3 * wraps + 1.2))
+    # Constrained layout: the colour bar and the wrapped rows share the width without wide margins.
+    figure = Figure(figsize=(min(14, 3 + 0.11 * min(len(positions), row_width)), 1.3 * wraps + 1.2),
+                    layout="constrained")
     grid = figure.subplots(wraps, 1, squeeze=False)[:, 0]
     image = None
     for row, axes in enumerate(grid):
