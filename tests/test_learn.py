@@ -196,3 +196,24 @@ def test_roc_curves_two_classes_as_sklearn_and_three_as_the_mean_of_one_vs_rest(
     labels = [text.get_text() for text in figure.legends[0].get_texts()]
     assert labels == ["language-model embeddings (AUC 1.000)", "k-mer frequencies (baseline) (AUC 0.250)"]
     assert "3 one-vs-rest" in figure.axes[0].get_title()
+
+
+def test_learning_reports_each_stage_with_its_own_count(tmp_path):
+    """Progress per kind of work (an honest time estimate): embedding counts sequences, then cross-validation
+    fits, bootstrap resamples and the final fit each count their own steps to their own total."""
+    from dnalens.context import RunContext
+    from dnalens.jobs.learn import train_to_files
+    from dnalens.learn import read_labelled
+    from dnalens.learn.validation import BOOTSTRAP
+    from dnalens.model import load_model
+
+    stages: list[str] = []
+    last: dict[str, tuple[int, int]] = {}
+    context = RunContext(quiet=True, stage_callback=stages.append,
+                         progress_callback=lambda done, total: last.__setitem__(stages[-1], (done, total)))
+    data = read_labelled(TEST_DATA / "prom_core_subset.tsv")
+    train_to_files(load_model(str(TEST_DATA / "tiny-model"), device="cpu"), data, tmp_path / "m.json",
+                   task="classification", kind="logistic", cv=3, context=context)
+    assert stages == ["embed", "cross-validation", "bootstrap intervals", "final fit"]
+    assert last == {"embed": (len(data.sequences), len(data.sequences)), "cross-validation": (6, 6),
+                    "bootstrap intervals": (BOOTSTRAP, BOOTSTRAP), "final fit": (1, 1)}

@@ -18,6 +18,9 @@ class RunContext:
     progress_callback: Callable[[int, int | None], None] | None = None
     cancel_event: threading.Event | None = None
     warn: Callable[[str], None] = field(default=warn_on_stderr)
+    # Called with a stage's name when work of another kind starts (learning: embed, cross-validation,
+    # bootstrap intervals, final fit), so a time estimate is made per stage, never across unlike steps.
+    stage_callback: Callable[[str], None] | None = None
 
     def runner(self, model, token_budget: int = 0) -> Runner:
         """The runner of this run: its batches check this run's cancel event."""
@@ -28,5 +31,7 @@ class RunContext:
         return cancellable(self.cancel_event) if self.cancel_event is not None else nullcontext()
 
     def progress(self, total: int | None, description: str) -> Progress:
+        if self.stage_callback is not None:
+            self.stage_callback(description)
         return Progress(total, description, quiet=self.quiet, callback=self.progress_callback,
                         cancel_event=self.cancel_event)

@@ -308,7 +308,8 @@ class MainWindow(QMainWindow):
         self._then = then
         self._label = label
         self._device = self.model.describe()["device"] if self.model is not None else self.device_panel.device()
-        self.started = time.monotonic()
+        self.started = self._stage_started = time.monotonic()
+        self._stage = ""
         self.run_button.setEnabled(False)
         self.model_panel.load_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -320,6 +321,7 @@ class MainWindow(QMainWindow):
         self.ticker.start()
         # Worker signals arrive through queued connections; the receivers are @Slot methods of this window.
         worker.signals.progress.connect(self._on_progress)
+        worker.signals.stage.connect(self._on_stage)
         worker.signals.warning.connect(self._on_warning)
         worker.signals.succeeded.connect(self._on_succeeded)
         worker.signals.failed.connect(self.show_error)
@@ -327,16 +329,24 @@ class MainWindow(QMainWindow):
         worker.signals.done.connect(self._finished)
         self.pool.start(worker)
 
+    @Slot(str)
+    def _on_stage(self, name: str) -> None:
+        """A stage of another kind of work (learning: cross-validation after embedding): its own count and time
+        estimate, from when it started."""
+        self._stage = name
+        self._stage_started = time.monotonic()
+
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
         if total:
             self.progress.setRange(0, total)
             self.progress.setValue(done)
-            elapsed = time.monotonic() - self.started
+            elapsed = time.monotonic() - self._stage_started
             left = f", ~{elapsed / done * (total - done):.0f} s left" if done and done < total else ""
             self._counted = done < total
             step = "" if done < total else ", finishing (statistics, plots)"
-            self.progress.setFormat(f"{self._label}: {done:,}/{total:,}{left}{step} ({self._device})")
+            stage = f" ({self._stage})" if self._stage and self._stage != self._label.lower() else ""
+            self.progress.setFormat(f"{self._label}{stage}: {done:,}/{total:,}{left}{step} ({self._device})")
 
     def _tick(self) -> None:
         if self.worker is None or self._counted:

@@ -20,6 +20,7 @@ from dnalens.messages import describe
 
 class WorkerSignals(QObject):
     progress = Signal(int, int)  # done, total (0 when unknown)
+    stage = Signal(str)  # a new kind of work starts (its own count and time estimate)
     warning = Signal(str)
     succeeded = Signal(object)
     failed = Signal(str, str)  # the one-line message (as the CLI prints it), details
@@ -42,7 +43,7 @@ class Worker(QRunnable):
     def run(self) -> None:
         context = RunContext(quiet=True, cancel_event=self.cancel_event,
                              progress_callback=lambda done, total: self.signals.progress.emit(done, total or 0),
-                             warn=self.signals.warning.emit)
+                             warn=self.signals.warning.emit, stage_callback=self.signals.stage.emit)
         try:
             with cancellable(self.cancel_event):  # every runner of this run checks it between batches
                 result = self.job(context)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..cancel import check_cancelled
 from ..errors import InputError
 from .estimators import build_estimator
+
+if TYPE_CHECKING:
+    from ..runner import Progress
 
 BOOTSTRAP = 1000
 DIFFERENCE = "language_model_minus_baseline"
@@ -26,7 +31,8 @@ def folds(targets: np.ndarray, task: str, cv: int, seed: int) -> list[tuple[np.n
     return list(KFold(cv, shuffle=True, random_state=seed).split(targets))
 
 
-def out_of_fold(features: np.ndarray, targets: np.ndarray, task: str, kind: str, folds, seed: int) -> np.ndarray:
+def out_of_fold(features: np.ndarray, targets: np.ndarray, task: str, kind: str, folds, seed: int,
+                progress: Progress | None = None) -> np.ndarray:
     """Predictions for every example from a model that never saw it (probabilities for classification)."""
     classes = np.unique(targets)
     out = np.zeros((len(targets), len(classes))) if task == "classification" else np.zeros(len(targets))
@@ -35,6 +41,8 @@ def out_of_fold(features: np.ndarray, targets: np.ndarray, task: str, kind: str,
         estimator = build_estimator(kind, task, seed).fit(features[train], targets[train])
         out[test] = estimator.predict_proba(features[test]) if task == "classification" else \
             estimator.predict(features[test])
+        if progress is not None:
+            progress.advance(1)
     return out
 
 
@@ -61,7 +69,7 @@ def metrics(targets: np.ndarray, predicted: np.ndarray, task: str) -> dict[str, 
 
 
 def paired_bootstrap(targets: np.ndarray, predictions: dict[str, np.ndarray], task: str,
-                     seed: int) -> dict[str, dict[str, list[float]]]:
+                     seed: int, progress: Progress | None = None) -> dict[str, dict[str, list[float]]]:
     """95 % percentile intervals for every feature set, and for the first minus the second one, from the
     same resampled examples: overlapping intervals of two correlated estimates say little, the interval of
     their paired difference says whether the language model adds anything."""
@@ -72,6 +80,8 @@ def paired_bootstrap(targets: np.ndarray, predictions: dict[str, np.ndarray], ta
         samples[DIFFERENCE] = {}
     for _ in range(BOOTSTRAP):
         check_cancelled()
+        if progress is not None:
+            progress.advance(1)
         chosen = rng.integers(0, len(targets), len(targets))
         if task == "classification" and len(np.unique(targets[chosen])) < len(np.unique(targets)):
             continue
