@@ -47,6 +47,14 @@ def _at_least(minimum: int, maximum: int | None = None):
     return parse
 
 
+def _add_shard_option(parser: argparse.ArgumentParser) -> None:
+    """Parsed into a Shard by main (shards.py), so a bad value is a one-line error like any other input."""
+    parser.add_argument("--shard", metavar="K/N",
+                        help="only the K-th of N contiguous parts of the input (records, pairs, VCF ALT alleles, "
+                             "sites or positions, cut on the operation's chunk grid so the numbers equal the "
+                             "unsharded run's); 'dnalens merge' joins the N outputs into the unsharded output")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not the usage block, like every other error
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
@@ -97,6 +105,7 @@ def _add_mutagenesis(commands, common: argparse.ArgumentParser) -> None:
                                                "1,000 positions, in rows of 100)")
     mutagenesis.add_argument("--bedgraph", help="log P(reference base) per position, a genome-browser track "
                                                 "(0-based coordinates)")
+    _add_shard_option(mutagenesis)
     _add_model_options(mutagenesis)
 
 
@@ -124,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--projection", help="2-D PCA/UMAP scatter of the embeddings (PNG, SVG or PDF)")
     embed.add_argument("--labels", help="TSV of id<TAB>label to colour the projection")
     embed.add_argument("--method", choices=PROJECTIONS, default=DEFAULT_PROJECTION, help="projection method")
+    _add_shard_option(embed)
     _add_model_options(embed)
 
     predict = commands.add_parser("predict", parents=[common], help="probability of A, C, G, T at chosen positions")
@@ -134,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--all-positions", action="store_true", help="every position of every sequence")
     predict.add_argument("--plot", help="PNG, SVG or PDF: a bar chart per position (up to 24), else the "
                          "probabilities along each sequence (the first 8)")
+    _add_shard_option(predict)
     _add_model_options(predict)
 
     variants = commands.add_parser("variants", parents=[common],
@@ -164,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "scored (status mismatched_pair); when most pairs are, the run stops "
                                f"(default: {DEFAULT_MAX_DIFFERENCES})")
     _add_embedding_options(variants)
+    _add_shard_option(variants)
     _add_model_options(variants)
 
     compare = commands.add_parser("compare", parents=[common],
@@ -178,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--plot", help="box/violin plot with points (PNG, SVG or PDF)")
 
     _add_mutagenesis(commands, common)
+
+    merge = commands.add_parser("merge", parents=[common],
+                                help="join the outputs of --shard K/N runs into the unsharded run's output")
+    merge.add_argument("shards", nargs="+", help="the N shard outputs (TSV, bedGraph or plain VCF), in any order")
+    merge.add_argument("-o", "--output", required=True, help="the merged file (plain text: .tsv, .bedgraph or .vcf)")
 
     tokenize = commands.add_parser("tokenize", parents=[common], help="tokens, ids and attention mask per sequence")
     tokenize.add_argument("input", help="FASTA file (.gz allowed)")
@@ -270,7 +287,7 @@ def run_embed(args) -> str:
     options = _embedding_options(args, window=args.window, stride=args.stride, rc_average=args.rc_average)
     result = embed_fasta(model, args.input, args.output, options=options, npz=args.npz, heatmap=args.heatmap,
                          projection=args.projection, labels=args.labels, projection_method=args.method,
-                         context=context, runner=runner)
+                         context=context, runner=runner, shard=args.shard)
     return f"embedded {result.sequences} sequence(s) into {result.dimension} dimensions → {args.output}"
 
 
@@ -282,7 +299,7 @@ def run_predict(args) -> str:
     model = _load(args)
     context, runner = _context_and_runner(args, model)
     result = predict_fasta(model, args.input, args.output, positions=positions, plot=args.plot,
-                           context=context, runner=runner)
+                           context=context, runner=runner, shard=args.shard)
     return f"predicted {result.rows} position(s) with method '{result.method}' → {args.output}"
 
 
@@ -295,7 +312,7 @@ def run_variants(args) -> str:
                             pair_by=args.pair_by, vcf=args.vcf, reference=args.reference, window=args.window,
                             vcf_out=args.vcf_out, scores=args.scores, embedding=_embedding_options(args),
                             rc_average=args.rc_average, max_differences=args.max_differences,
-                            context=context, runner=runner)
+                            context=context, runner=runner, shard=args.shard)
     return (f"scored {result.scored} of {result.cases} variant(s) ({', '.join(result.scores)}) → {args.output}")
 
 
@@ -318,9 +335,16 @@ def run_mutagenesis(args) -> str:
     context, runner = _context_and_runner(args, model)
     result = mutagenesis(model, args.output, reference=args.reference, region=args.region, fasta=args.input,
                          span=args.span, window=args.window, heatmap=args.heatmap, bedgraph=args.bedgraph,
-                         context=context, runner=runner)
+                         context=context, runner=runner, shard=args.shard)
     return (f"scored {result.substitutions} substitution(s) at {result.positions} position(s) with method "
             f"'{result.method}' → {args.output}")
+
+
+def run_merge(args) -> str:
+    from .jobs.merge import merge_shards
+
+    result = merge_shards(args.shards, args.output)
+    return f"merged {result.shards} shard(s), {result.lines} data line(s) → {args.output}"
 
 
 def run_tokenize(args) -> str:
@@ -372,13 +396,13 @@ def run_register_model(args) -> str:
 
 
 HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants, "compare": run_compare,
-            "mutagenesis": run_mutagenesis,
+            "mutagenesis": run_mutagenesis, "merge": run_merge,
             "tokenize": run_tokenize, "info": run_info,
             "register-model": run_register_model, "classify": run_learner, "regress": run_learner}
 
 
 # Argument names that are files read, and files written, by any command: no output may be an input.
-INPUT_ARGUMENTS = ("input", "ref_fasta", "alt_fasta", "vcf", "reference", "labels", "learner", "tables")
+INPUT_ARGUMENTS = ("input", "ref_fasta", "alt_fasta", "vcf", "reference", "labels", "learner", "tables", "shards")
 OUTPUT_ARGUMENTS = ("output", "npz", "heatmap", "projection", "plot", "vcf_out", "report", "one_hot", "bedgraph",
                     "output_json")
 
@@ -400,6 +424,13 @@ def _check_outputs(args) -> None:
     if model and os.path.isdir(model):
         inputs += [os.path.join(model, name) for name in os.listdir(model)]
     check_output_paths(inputs, _paths(args, OUTPUT_ARGUMENTS))
+
+
+def _parse_shard(args) -> None:
+    if getattr(args, "shard", None) is not None:
+        from .shards import parse_shard
+
+        args.shard = parse_shard(args.shard)
 
 
 def _raise_on_signal(signum, frame):
@@ -427,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     from .messages import PROGRAM, describe, is_bug
 
     try:
+        _parse_shard(args)
         _check_outputs(args)
         message = HANDLERS[args.command](args)
     except KeyboardInterrupt:

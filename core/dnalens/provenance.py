@@ -55,5 +55,12 @@ def provenance_lines(record: dict) -> list[str]:
         lines.append(f"model: {record['model']}")
         lines.append(f"weights_sha256: {record['weights_sha256']}")
     lines.append(f"versions: torch {record['torch']}, transformers {record['transformers']}")
-    lines.append("parameters: " + json.dumps(record["parameters"], sort_keys=True, default=str))
+    lines.append(parameters_line(record["parameters"]))
     return lines
+
+
+PARAMETERS = "parameters: "  # the provenance line that `dnalens merge` reads and rewrites
+
+
+def parameters_line(parameters: dict) -> str:
+    return PARAMETERS + json.dumps(parameters, sort_keys=True, default=str)

@@ -24,3 +24,9 @@ def fasta_lengths(path: str | Path) -> list[int]:
         elif lengths:
             lengths[-1] += len("".join(line.split()))
     return lengths
+
+
+def count_vcf_alleles(path: str | Path) -> int:
+    """ALT alleles on a VCF's data lines: the records the reader yields (blank lines left out, as it does)."""
+    return sum(len(line.split("\t", 5)[4].split(",")) if line.count("\t") >= 4 else 1
+               for line in text_lines(path) if line.strip() and not line.startswith("#"))

@@ -18,10 +18,11 @@ from ..io.outputs import OutputSet
 from ..io.tables import read_labels
 from ..io.tsv import TsvWriter
 from ..model import LanguageModel
-from ..ops.embed import Embed
+from ..ops.embed import CHUNK, Embed
 from ..ops.projection import project
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
+from ..shards import Shard, refuse_with_shard, shard_parameters, shard_total, take_shard
 
 
 @dataclass
@@ -37,24 +38,30 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
                 options: EmbeddingOptions | None = None, npz: str | Path | None = None,
                 heatmap: str | Path | None = None, projection: str | Path | None = None,
                 labels: str | Path | None = None, projection_method: str = "pca",
-                context: RunContext | None = None, runner: Runner | None = None) -> EmbedResult:
+                context: RunContext | None = None, runner: Runner | None = None,
+                shard: Shard | None = None) -> EmbedResult:
+    """shard: only that part of the records (shards.py); the NPZ and plots need them all."""
     context = context or RunContext()
+    refuse_with_shard(shard, npz=npz, heatmap=heatmap, projection=projection)
     options = options or EmbeddingOptions()
     operation = Embed(model, options, runner or context.runner(model))
     label_map = read_labels(labels) if labels else None
     if projection and projection_method not in PROJECTIONS:
         raise InputError(f"--method {projection_method}: expected {' or '.join(PROJECTIONS)}")
-    record = provenance(model.describe(), "embed", operation.parameters(Path(fasta).name))
+    total = count_fasta_records(fasta)
+    record = provenance(model.describe(), "embed",
+                        {**operation.parameters(Path(fasta).name), **shard_parameters(shard, total)})
     keep = npz or heatmap or projection  # these need every vector; the TSV alone streams
     ids: list[str] = []
     vectors: list[np.ndarray] = []
     figures: dict = {}
-    progress = context.progress(count_fasta_records(fasta), "embed")
+    sequences = take_shard(read_fasta(fasta), total, shard, context.warn, chunk=CHUNK)
+    progress = context.progress(shard_total(shard, total, CHUNK), "embed")
     try:
         with OutputSet(inputs=[fasta, labels]) as outputs:
             table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [f"method: {operation.method}"],
                                    ["id"] + [f"e{i}" for i in range(operation.dimension)])
-            for embedding in operation.records(read_fasta(fasta), progress):
+            for embedding in operation.records(sequences, progress):
                 table.write([embedding.id, *(float(v) for v in embedding.vector)])
                 if keep:
                     ids.append(embedding.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from ..io.tsv import TsvWriter
 from ..model import LanguageModel
 from ..ops.mutagenesis import (
     COLUMNS,
+    POSITIONS_PER_CHUNK,
     Mutagenesis,
     MutatedPosition,
     Target,
@@ -30,6 +31,7 @@ from ..ops.mutagenesis import (
 from ..ops.variant_inputs import vcf_window
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
+from ..shards import Shard, refuse_with_shard, shard_parameters, shard_range
 
 # The heatmap stays readable up to this many positions (10 wrapped rows of 100); the table has them all.
 MAX_HEATMAP_POSITIONS = 1000
@@ -47,9 +49,12 @@ class MutagenesisResult:
 def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | Path | None = None,
                 region: str | None = None, fasta: str | Path | None = None, span: str | None = None,
                 window: int | None = None, heatmap: str | Path | None = None, bedgraph: str | Path | None = None,
-                context: RunContext | None = None, runner: Runner | None = None) -> MutagenesisResult:
-    """A region of a reference genome (`reference` + `region`), or each record of `fasta` (whole or `span`)."""
+                context: RunContext | None = None, runner: Runner | None = None,
+                shard: Shard | None = None) -> MutagenesisResult:
+    """A region of a reference genome (`reference` + `region`), or each record of `fasta` (whole or `span`).
+    shard: only that part of the chunks of POSITIONS_PER_CHUNK positions of the targets in order (shards.py)."""
     context = context or RunContext()
+    refuse_with_shard(shard, heatmap=heatmap)
     if (reference is None) != (region is None) or (fasta is None) == (region is None):
         raise InputError("give either --reference and --region, or a FASTA file (optionally with --range)")
     if span is not None and fasta is None:
@@ -58,11 +63,16 @@ def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | P
     operation = Mutagenesis(model, runner or context.runner(model), vcf_window(window, model.max_bp))
     parameters = {"window": operation.window, "region": region, "range": span,
                   "input": Path(fasta or reference).name}
-    record = provenance(model.describe(), "mutagenesis", parameters)
-    header = provenance_lines(record) + [f"method: {operation.describe()}"]
     genome = Reference(reference) if reference else None
     try:
-        targets, total = _targets(genome, region, fasta, span)
+        targets, sizes = _targets(genome, region, fasta, span)
+        chunks = sum(-(-size // POSITIONS_PER_CHUNK) for size in sizes)
+        record = provenance(model.describe(), "mutagenesis", {**parameters, **shard_parameters(shard, chunks)})
+        header = provenance_lines(record) + [f"method: {operation.describe()}"]
+        total = sum(sizes)
+        if shard:
+            start, stop = shard_range(shard, chunks, context.warn, f"chunks of {POSITIONS_PER_CHUNK} positions")
+            targets, total = _chunks(targets, sizes, start, stop)
         return _write(operation, targets, total, out_tsv, heatmap, bedgraph, record, header,
                       [fasta, *reference_files(reference)], context)
     finally:
@@ -70,14 +80,39 @@ def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | P
             genome.close()
 
 
-def _targets(genome: Reference | None, region: str | None, fasta, span: str | None) -> tuple[Iterator[Target], int]:
+def _targets(genome: Reference | None, region: str | None, fasta,
+             span: str | None) -> tuple[Iterator[Target], list[int]]:
+    """The targets and their sizes in positions."""
     if genome is not None:
         target = region_target(genome, parse_region(region))
-        return iter([target]), len(target)
+        return iter([target]), [len(target)]
     chosen = parse_span(span) if span else None
     lengths = fasta_lengths(fasta)
-    total = len(lengths) * (chosen[1] - chosen[0] + 1) if chosen else sum(lengths)
-    return (sequence_target(rec.id, rec.sequence, chosen) for rec in read_fasta(fasta)), total
+    sizes = [chosen[1] - chosen[0] + 1] * len(lengths) if chosen else lengths
+    return (sequence_target(rec.id, rec.sequence, chosen) for rec in read_fasta(fasta)), sizes
+
+
+def _chunks(targets: Iterator[Target], sizes: list[int], start: int, stop: int) -> tuple[Iterator[Target], int]:
+    """The targets cut to the chunks [start, stop) of all of theirs in order (0-based, half-open), on the grid
+    the operation chunks each target by, and the positions they hold."""
+    cuts: list[tuple[int, int]] = []  # per target: its first and last chunk kept (empty when first > last)
+    offset = 0
+    for size in sizes:
+        count = -(-size // POSITIONS_PER_CHUNK)
+        cuts.append((max(start, offset) - offset, min(stop, offset + count) - offset - 1))
+        offset += count
+    total = sum(max(0, min(size, (last + 1) * POSITIONS_PER_CHUNK) - first * POSITIONS_PER_CHUNK)
+                for size, (first, last) in zip(sizes, cuts) if first <= last)
+    kept = [i for i, (first, last) in enumerate(cuts) if first <= last]
+    cuts = cuts[: kept[-1] + 1] if kept else []  # the records after the shard are not read
+
+    def cut() -> Iterator[Target]:
+        for (first, last), target in zip(cuts, targets):
+            if first <= last:
+                yield replace(target, first=target.first + first * POSITIONS_PER_CHUNK,
+                              last=min(target.last, target.first + (last + 1) * POSITIONS_PER_CHUNK - 1))
+
+    return cut(), total
 
 
 def _write(operation: Mutagenesis, targets: Iterator[Target], total: int, out_tsv, heatmap, bedgraph,

@@ -11,10 +11,11 @@ from ..io.fasta import read_fasta
 from ..io.outputs import OutputSet
 from ..io.tsv import TsvWriter
 from ..model import LanguageModel
-from ..ops.predict import COLUMNS, Predict
+from ..ops.predict import COLUMNS, SITES_PER_BATCH, Predict
 from ..positions import Positions
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
+from ..shards import Shard, refuse_with_shard, shard_parameters, shard_range, shard_total
 
 
 @dataclass
@@ -27,25 +28,30 @@ class PredictResult:
 
 def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
                   positions: Positions | None = None, plot: str | Path | None = None,
-                  context: RunContext | None = None, runner: Runner | None = None) -> PredictResult:
-    """`positions` None means every position."""
+                  context: RunContext | None = None, runner: Runner | None = None,
+                  shard: Shard | None = None) -> PredictResult:
+    """`positions` None means every position. shard: only that part of the sites, counted over the records in
+    order (shards.py)."""
     context = context or RunContext()
+    refuse_with_shard(shard, plot=plot)
     operation = Predict(model, positions, runner or context.runner(model))
-    record = provenance(model.describe(), "predict", operation.parameters(Path(fasta).name))
+    # Progress counts positions, so one long sequence moves the bar too.
+    lengths = fasta_lengths(fasta)
+    total = sum(lengths) if positions is None else len(positions) * len(lengths)
+    record = provenance(model.describe(), "predict",
+                        {**operation.parameters(Path(fasta).name), **shard_parameters(shard, total)})
     figures: dict = {}
     if plot:
         from ..plots import NucleotideTracks
 
         tracks = NucleotideTracks()
-    # Progress counts positions, so one long sequence moves the bar too.
-    lengths = fasta_lengths(fasta)
-    progress = context.progress(sum(lengths) if positions is None else len(positions) * len(lengths),
-                                "predict positions")
+    sites = shard_range(shard, total, context.warn, "positions", SITES_PER_BATCH) if shard else None
+    progress = context.progress(shard_total(shard, total, SITES_PER_BATCH), "predict positions")
     try:
         with OutputSet(inputs=[fasta]) as outputs:
             table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [f"method: {operation.method}"],
                                    COLUMNS)
-            for probabilities in operation.records(read_fasta(fasta), progress):
+            for probabilities in operation.records(read_fasta(fasta), progress, sites):
                 row = probabilities.row()
                 table.write(row)
                 if plot:

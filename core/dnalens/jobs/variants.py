@@ -16,6 +16,7 @@ from ..ops.variant_inputs import open_variant_input
 from ..ops.variants import Variants
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
+from ..shards import Shard
 
 INFO_FIELDS = {
     "l2": ("DNALENS_L2", "L2 distance between pooled WT and mutant embeddings"),
@@ -39,15 +40,15 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
                    reference: str | Path | None = None, window: int | None = None, vcf_out: str | Path | None = None,
                    scores: str | None = None, embedding: EmbeddingOptions | None = None, rc_average: bool = False,
                    max_differences: int | None = None, context: RunContext | None = None,
-                   runner: Runner | None = None) -> VariantResult:
+                   runner: Runner | None = None, shard: Shard | None = None) -> VariantResult:
     """rc_average: every score from both strands. max_differences: paired mode only (default 10); a pair
-    differing in more places is not scored."""
+    differing in more places is not scored. shard: only that part of the pairs or VCF ALT alleles."""
     context = context or RunContext()
     operation = Variants(model, runner or context.runner(model), scores=scores, embedding=embedding,
                          rc_average=rc_average)
     source = open_variant_input(model.max_bp, context.warn, ref_fasta=ref_fasta, alt_fasta=alt_fasta, pair_by=pair_by,
                                 vcf=vcf, reference=reference, window=window, vcf_out=vcf_out,
-                                max_differences=max_differences)
+                                max_differences=max_differences, shard=shard)
     header = (provenance_lines(provenance(model.describe(), "variants", operation.parameters(source)))
               + operation.method_lines())
     chosen = operation.scores

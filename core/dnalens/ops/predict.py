@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -68,9 +69,11 @@ class Predict:
     def parameters(self, input_name: str) -> dict:
         return {"positions": "all" if self.positions is None else self.positions.describe(), "input": input_name}
 
-    def records(self, sequences: Iterable[SequenceRecord],
-                progress: Progress | None = None) -> Iterator[BaseProbabilities]:
-        for batch in chunked(self._sites(sequences), SITES_PER_BATCH):
+    def records(self, sequences: Iterable[SequenceRecord], progress: Progress | None = None,
+                sites: tuple[int, int] | None = None) -> Iterator[BaseProbabilities]:
+        """sites: only these of all the wanted sites in order (0-based, half-open: a shard)."""
+        wanted = islice(self._sites(sequences), *sites) if sites else self._sites(sequences)
+        for batch in chunked(wanted, SITES_PER_BATCH):
             log_probs = self.scorer.site_log_probs([(site.window, site.site) for site in batch])
             require_finite(log_probs, [f"{site.id}:{site.position}" for site in batch], "probabilities")
             for site, site_log_probs in zip(batch, log_probs):

@@ -15,15 +15,17 @@ from pathlib import Path
 
 from ..choices import DEFAULT_MAX_DIFFERENCES, DEFAULT_WINDOW
 from ..errors import InputError
-from ..io.counting import count_fasta_records, count_lines_starting
+from ..io.counting import count_fasta_records, count_lines_starting, count_vcf_alleles
 from ..io.fasta import SequenceRecord, read_fasta
 from ..io.reference import Reference
 from ..io.vcf import Variant, VcfFile, read_vcf
 from ..sequence import reverse_complement
+from ..shards import Shard, shard_parameters, shard_range, shard_total, take_shard
 from . import variant_status as status
 from .variant_status import OK, VariantStatus
 
 PAIR_COLUMNS = ["pair", "id", "position", "ref", "alt"]
+CASES_PER_CHUNK = 128  # cases scored at a time (ops/variants.py); shards end on this grid (shards.py)
 VCF_COLUMNS = ["chrom", "pos", "id", "ref", "alt"]
 
 
@@ -127,15 +129,21 @@ def _pairs_by_id(ref_fasta, alt_fasta) -> Iterator[tuple[int, SequenceRecord, Se
                          f"first '{unpaired[0]}'")
 
 
-def vcf_cases(vcf: VcfFile, reference: Reference, window: int) -> Iterator[VariantCase]:
-    """Windows of `window` bp centred on each variant (shifted inwards at chromosome ends)."""
+def vcf_cases(vcf: VcfFile, reference: Reference, window: int,
+              alleles: tuple[int, int] | None = None) -> Iterator[VariantCase]:
+    """Windows of `window` bp centred on each variant (shifted inwards at chromosome ends). `alleles`: only these
+    variants (0-based, half-open: a shard), the earlier ones still seen for duplicates."""
     # Alleles already seen at the current site (memory stays flat: a sorted VCF lists a site's records together).
     site, seen_here = None, {}
-    for variant in vcf.variants():
+    for number, variant in enumerate(vcf.variants()):
+        if alleles and number >= alleles[1]:
+            break
         chrom = reference.resolve(variant.chrom)
         if (chrom or variant.chrom, variant.pos) != site:
             site, seen_here = (chrom or variant.chrom, variant.pos), {}
         first_line = seen_here.setdefault((variant.ref, variant.alt), variant.line)
+        if alleles and number < alleles[0]:
+            continue
         case = VariantCase({"chrom": variant.chrom, "pos": variant.pos, "id": variant.id, "ref": variant.ref,
                             "alt": variant.alt}, variant=variant)
         skipped = _vcf_skip_reason(variant, chrom, first_line, reference, window)
@@ -209,19 +217,26 @@ def vcf_window(requested: int | None, max_bp: int) -> int:
     return window
 
 
-def _vcf_input(vcf, reference, window: int | None, max_bp: int) -> VariantInput:
+def _vcf_input(vcf, reference, window: int | None, max_bp: int, shard: Shard | None,
+               warn: Callable[[str], None]) -> VariantInput:
     if reference is None:
         raise InputError("--vcf needs --reference GENOME.fa")
     window = vcf_window(window, max_bp)
     vcf_file = read_vcf(vcf)
+    total = count_lines_starting(vcf, "", skip="#")
+    alleles = None
+    if shard:  # by ALT allele, the unit of the cases and of the outputs' lines
+        total = count_vcf_alleles(vcf)
+        alleles = shard_range(shard, total, warn, "ALT alleles", CASES_PER_CHUNK)
     genome = Reference(reference)
-    return VariantInput(vcf_cases(vcf_file, genome, window), count_lines_starting(vcf, "", skip="#"), VCF_COLUMNS,
-                        {"window": window, "input": Path(vcf).name, "reference": Path(reference).name}, vcf_file,
-                        genome)
+    return VariantInput(vcf_cases(vcf_file, genome, window, alleles), shard_total(shard, total, CASES_PER_CHUNK),
+                        VCF_COLUMNS,
+                        {"window": window, "input": Path(vcf).name, "reference": Path(reference).name,
+                         **shard_parameters(shard, total)}, vcf_file, genome)
 
 
 def _paired_input(ref_fasta, alt_fasta, pair_by: str, max_differences: int | None,
-                  warn: Callable[[str], None]) -> VariantInput:
+                  warn: Callable[[str], None], shard: Shard | None) -> VariantInput:
     if ref_fasta is None or alt_fasta is None:
         raise InputError("paired mode needs both --ref-fasta and --alt-fasta")
     max_differences = DEFAULT_MAX_DIFFERENCES if max_differences is None else max_differences
@@ -231,16 +246,19 @@ def _paired_input(ref_fasta, alt_fasta, pair_by: str, max_differences: int | Non
     if pair_by == "order" and ref_count != alt_count:
         raise InputError(f"{ref_fasta} has {ref_count} records and {alt_fasta} has {alt_count}; "
                          "paired files must match one to one")
-    cases = pair_cases(ref_fasta, alt_fasta, pair_by, warn, max_differences)
-    return VariantInput(cases, ref_count, PAIR_COLUMNS,
+    cases = take_shard(pair_cases(ref_fasta, alt_fasta, pair_by, warn, max_differences), ref_count, shard, warn,
+                       "pairs", CASES_PER_CHUNK)
+    return VariantInput(cases, shard_total(shard, ref_count, CASES_PER_CHUNK), PAIR_COLUMNS,
                         {"pair_by": pair_by, "max_differences": max_differences,
-                         "input": f"{Path(ref_fasta).name},{Path(alt_fasta).name}"})
+                         "input": f"{Path(ref_fasta).name},{Path(alt_fasta).name}",
+                         **shard_parameters(shard, ref_count)})
 
 
 def open_variant_input(max_bp: int, warn: Callable[[str], None], *, ref_fasta=None, alt_fasta=None,
                        pair_by: str = "order", vcf=None, reference=None, window: int | None = None,
-                       vcf_out=None, max_differences: int | None = None) -> VariantInput:
-    """Paired FASTA files or a VCF on a reference: the options are checked here, before any work."""
+                       vcf_out=None, max_differences: int | None = None, shard: Shard | None = None) -> VariantInput:
+    """Paired FASTA files or a VCF on a reference: the options are checked here, before any work. shard: only
+    that part of the pairs or VCF ALT alleles (shards.py)."""
     vcf_mode = vcf is not None
     if vcf_mode == (ref_fasta is not None or alt_fasta is not None):
         raise InputError("give either --ref-fasta and --alt-fasta, or --vcf and --reference")
@@ -250,5 +268,5 @@ def open_variant_input(max_bp: int, warn: Callable[[str], None], *, ref_fasta=No
         raise InputError("--max-differences applies to paired FASTA input; a VCF's alleles are checked against "
                          "the reference instead")
     if vcf_mode:
-        return _vcf_input(vcf, reference, window, max_bp)
-    return _paired_input(ref_fasta, alt_fasta, pair_by, max_differences, warn)
+        return _vcf_input(vcf, reference, window, max_bp, shard, warn)
+    return _paired_input(ref_fasta, alt_fasta, pair_by, max_differences, warn, shard)

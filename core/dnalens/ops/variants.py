@@ -22,10 +22,10 @@ from ..errors import InputError
 from ..model import LanguageModel
 from ..runner import Progress, Runner, chunked
 from . import variant_status as status
-from .variant_inputs import VariantInput
+from .variant_inputs import CASES_PER_CHUNK, VariantInput
 from .variant_scoring import ScoredVariant, VariantScorer, llr_method, parse_scores
 
-CHUNK = 128  # variants scored at a time
+CHUNK = CASES_PER_CHUNK  # variants scored at a time
 
 
 class Variants:
@@ -100,7 +100,7 @@ class _Tally:
 
     def check(self, source: VariantInput) -> None:
         """Errors for a run whose output would mislead (raised before the outputs are put in place)."""
-        if self.counted == 0:
+        if self.counted == 0 and not source.parameters.get("shard_of"):  # an empty shard of an input is fine
             raise InputError("no variants found in the input")
         if (source.genome is not None and self.scored == 0
                 and self.skipped.get(status.UNKNOWN_CHROM) == self.counted):
