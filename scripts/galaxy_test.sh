@@ -2,11 +2,20 @@
 # planemo lint + planemo test of the Galaxy tools against a real Galaxy server on 127.0.0.1, offline.
 #
 #   bash scripts/galaxy_test.sh [TOOL ...]    # uses .venv (the project's environment) and build/galaxy
+#   bash scripts/galaxy_test.sh galaxy_tools/model_zoo_tests   # only the model-zoo tests (see below)
 #   GALAXY_SERVE_ONLY=1 bash scripts/galaxy_test.sh   # start the same server and keep it, to try the tools
 #
 # Installs galaxy==26.1.1 into its own virtualenv (once; about 4 minutes), starts it with the tools, the
 # test data tables and a dependency resolver that runs jobs in the project's environment, runs the tests,
 # and always stops the server, pass or fail. Reports land in build/galaxy/reports/.
+#
+# Model-zoo tests (issue 14): a model that runs its own code is usable in Galaxy only through an entry whose code
+# an administrator trusted at install time. Where ../shared/model_zoo/hyenadna/model exists (it is not part of
+# the repository; DNALENS_ZOO_HYENADNA overrides the path), HyenaDNA is installed trusted, untrusted and trusted-
+# then-changed before Galaxy starts, and the <test>s in galaxy_tools/model_zoo_tests/*.tests.xml are appended to
+# generated copies of the embeddings tool and the data manager, which Galaxy then loads in place of the real
+# files (same ids, same tests first, so the real files' tests keep their indices). Elsewhere those copies are
+# only linted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,14 +24,46 @@ WORK=${GALAXY_WORK:-$ROOT/build/galaxy}
 GALAXY_VENV=${GALAXY_VENV:-$WORK/venv}
 PORT=${GALAXY_PORT:-8089}
 KEY=dnalens-test-admin-key
-TOOLS=${*:-"galaxy_tools/dnalens galaxy_tools/data_manager_dnalens_models/data_manager"}
+ZOO_TESTS=galaxy_tools/model_zoo_tests
+TOOLS=${*:-"galaxy_tools/dnalens galaxy_tools/data_manager_dnalens_models/data_manager $ZOO_TESTS"}
+DM_DIR=galaxy_tools/data_manager_dnalens_models/data_manager
+ZOO_MODEL=${DNALENS_ZOO_HYENADNA:-$ROOT/../shared/model_zoo/hyenadna/model}
+if [ -f "$ZOO_MODEL/config.json" ]; then
+  ZOO_MODEL=$(cd "$ZOO_MODEL" && pwd -P)
+  ZOO=1
+else
+  ZOO=""
+fi
 # planemo 0.75.47 crashes when tools and workflows share one `planemo test` call: workflows get their own.
 WORKFLOWS=""
 [ $# -gt 0 ] || WORKFLOWS="galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml"
 
+rm -rf "$WORK/server" && mkdir -p "$WORK/server/deps/dnalens/any" "$WORK/reports"
+SERVER=$WORK/server
+# The model-zoo copies: the real tool and data manager XML with the model-zoo <test>s appended to their <tests>.
+with_zoo_tests() {  # $1: tool XML, $2: model-zoo tests, $3: the copy to write
+  python3 - "$1" "$2" "$3" "$ZOO_MODEL" <<'PY'
+import re, sys
+tool, fragment, copy, zoo_model = sys.argv[1:5]
+text = open(tool).read()
+tests = re.search(r"<tests>\n(.*?)\s*</tests>", open(fragment).read(), re.S).group(1)
+assert text.count("</tests>") == 1, f"{tool}: expected one </tests>"
+text = re.sub(r"\n([ \t]*)</tests>", lambda m: "\n" + tests + "\n" + m.group(1) + "</tests>", text)
+open(copy, "w").write(text.replace("__ZOO_MODEL__", zoo_model))
+PY
+}
+mkdir -p "$SERVER/tools/dnalens" "$SERVER/tools/data_manager"
+ln -s "$ROOT"/galaxy_tools/dnalens/* "$SERVER/tools/dnalens/"
+rm "$SERVER/tools/dnalens/dnalens_embed.xml"
+with_zoo_tests galaxy_tools/dnalens/dnalens_embed.xml "$ZOO_TESTS/dnalens_embed.tests.xml" \
+  "$SERVER/tools/dnalens/dnalens_embed.xml"
+with_zoo_tests "$DM_DIR/dnalens_register_model.xml" "$ZOO_TESTS/dnalens_register_model.tests.xml" \
+  "$SERVER/tools/data_manager/dnalens_register_model.xml"
+
 "$PROJECT_VENV/bin/pip" install -q planemo==0.75.47
 echo "== planemo lint"
-"$PROJECT_VENV/bin/planemo" lint --fail_level warn galaxy_tools/dnalens galaxy_tools/data_manager_dnalens_models/data_manager
+"$PROJECT_VENV/bin/planemo" lint --fail_level warn galaxy_tools/dnalens "$DM_DIR" \
+  "$SERVER/tools/dnalens/dnalens_embed.xml" "$SERVER/tools/data_manager/dnalens_register_model.xml"
 "$PROJECT_VENV/bin/planemo" workflow_lint --fail_level warn galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml
 
 if [ ! -x "$GALAXY_VENV/bin/galaxy" ]; then
@@ -31,8 +72,6 @@ if [ ! -x "$GALAXY_VENV/bin/galaxy" ]; then
   "$GALAXY_VENV/bin/pip" install -q galaxy==26.1.1
 fi
 
-rm -rf "$WORK/server" && mkdir -p "$WORK/server/deps/dnalens/any" "$WORK/reports"
-SERVER=$WORK/server
 # Jobs run `dnalens` from the project's environment: Galaxy sources this for the 'dnalens' requirement.
 cat > "$SERVER/deps/dnalens/any/env.sh" <<EOF
 export PATH="$PROJECT_VENV/bin:\$PATH"
@@ -43,16 +82,22 @@ cat > "$SERVER/dependency_resolvers_conf.xml" <<EOF
   <galaxy_packages base_path="$SERVER/deps" versionless="true"/>
 </dependency_resolvers>
 EOF
+TOOL_DIR=$ROOT/galaxy_tools/dnalens
+DM_TOOL=$ROOT/$DM_DIR/dnalens_register_model.xml
+if [ -n "$ZOO" ]; then
+  TOOL_DIR=$SERVER/tools/dnalens
+  DM_TOOL=$SERVER/tools/data_manager/dnalens_register_model.xml
+fi
 cat > "$SERVER/tool_conf.xml" <<EOF
 <toolbox>
   <section id="dnalens" name="DNALens">
-    <tool_dir dir="$ROOT/galaxy_tools/dnalens"/>
+    <tool_dir dir="$TOOL_DIR"/>
   </section>
 </toolbox>
 EOF
 cat > "$SERVER/data_manager_conf.xml" <<EOF
 <data_managers>
-  <data_manager tool_file="$ROOT/galaxy_tools/data_manager_dnalens_models/data_manager/dnalens_register_model.xml" id="dnalens_register_model">
+  <data_manager tool_file="$DM_TOOL" id="dnalens_register_model">
     <data_table name="huggingface">
       <output>
         <column name="value"/><column name="name"/><column name="pipeline_tag"/><column name="domain"/>
@@ -70,6 +115,23 @@ for loc in huggingface fasta_indexes; do
 done
 sed "s|\${__HERE__}/test-data|$SERVER/tables|g" "$ROOT/galaxy_tools/dnalens/tool_data_table_conf.xml.test" \
   > "$SERVER/tables/tool_data_table_conf.xml"
+if [ -n "$ZOO" ]; then
+  echo "== model zoo: installing HyenaDNA ($ZOO_MODEL) trusted, untrusted and trusted-then-changed"
+  # What the data manager runs when the administrator ticks "Trust this model's own Python code".
+  for value in zoo-hyenadna-trusted zoo-hyenadna-changed; do
+    "$PROJECT_VENV/bin/dnalens" register-model --model "$ZOO_MODEL" --trust-remote-code --value "$value" \
+      --target-dir "$SERVER/zoo" --output-json "$SERVER/zoo/$value.json"
+  done
+  echo "# changed after it was installed" >> "$SERVER/zoo/zoo-hyenadna-changed/modeling_hyena.py"
+  # A copy of the folder, as an administrator could make by hand: nobody recorded trust in its code.
+  cp -r "$ZOO_MODEL" "$SERVER/zoo/zoo-hyenadna-untrusted"
+  chmod -R u+w "$SERVER/zoo/zoo-hyenadna-untrusted"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    zoo-hyenadna-trusted "HyenaDNA (model zoo, code trusted)" text-generation sequence dnalens 1 "$SERVER/zoo/zoo-hyenadna-trusted" \
+    zoo-hyenadna-untrusted "HyenaDNA (model zoo, code not trusted)" text-generation sequence dnalens 1 "$SERVER/zoo/zoo-hyenadna-untrusted" \
+    zoo-hyenadna-changed "HyenaDNA (model zoo, code changed since trusted)" text-generation sequence dnalens 1 "$SERVER/zoo/zoo-hyenadna-changed" \
+    >> "$SERVER/tables/huggingface.loc"
+fi
 cat > "$SERVER/galaxy.yml" <<EOF
 gravity:
   virtualenv: $GALAXY_VENV
@@ -147,8 +209,28 @@ planemo_test() {  # $1: report name; the rest: what to test
     --galaxy_admin_key "$KEY" --galaxy_user_key "$USER_KEY" --no_shed_install --test_timeout 900 \
     --test_output "$WORK/reports/$name.html" --test_output_json "$WORK/reports/$name.json" "$@"
 }
+# Where the model zoo is installed, Galaxy loads the copies with the model-zoo tests appended, and planemo tests
+# those copies (the folders of copies hold links to every other tool): the real tests run once, the zoo tests too.
+PLANEMO_TOOLS=""
+WANT_ZOO=""
+for tool in $TOOLS; do
+  case "${tool%/}" in
+    "$ZOO_TESTS") WANT_ZOO=1 ;;
+    galaxy_tools/dnalens) PLANEMO_TOOLS+=" $TOOL_DIR" ;;
+    "$DM_DIR") PLANEMO_TOOLS+=" $(dirname "$DM_TOOL")" ;;
+    *) PLANEMO_TOOLS+=" $tool" ;;
+  esac
+done
+if [ -n "$WANT_ZOO" ] && [ -z "$ZOO" ]; then
+  echo "== model-zoo tests skipped: $ZOO_MODEL not found (../shared is not part of the repository)"
+elif [ -n "$WANT_ZOO" ]; then
+  [[ " $PLANEMO_TOOLS " == *" $TOOL_DIR "* ]] || PLANEMO_TOOLS+=" $TOOL_DIR/dnalens_embed.xml"
+  [[ " $PLANEMO_TOOLS " == *" $(dirname "$DM_TOOL") "* ]] || PLANEMO_TOOLS+=" $DM_TOOL"
+fi
 echo "== planemo test: tools"
-planemo_test tool_tests $TOOLS
+if [ -n "${PLANEMO_TOOLS// /}" ]; then
+  planemo_test tool_tests $PLANEMO_TOOLS
+fi
 if [ -n "$WORKFLOWS" ]; then
   echo "== planemo test: workflows"
   planemo_test workflow_tests $WORKFLOWS
