@@ -44,7 +44,8 @@ def test_every_substitution_equals_the_variants_llr_of_that_snv(loaded, tmp_path
     for row, variant in zip(rows, expected):
         assert variant["status"] == "ok"
         assert float(row["llr"]) == pytest.approx(float(variant["llr"]), abs=2e-4)
-    # p_ref is predict's probability of the reference base, so the three llrs and p_ref fix all four bases.
+    # p_ref is the reference base's probability normalised over the four bases, so with the three llrs it must
+    # give probabilities that sum to 1 (a p_ref from another normalisation, or llrs of another window, would not).
     for i in range(0, len(rows), 3):
         group = rows[i : i + 3]
         p_ref = float(group[0]["p_ref"])
@@ -82,11 +83,11 @@ def test_fasta_input_with_a_range_and_n_bases(loaded, write_fasta, tmp_path):
     result = mutagenesis(loaded("masked_nucleotide"), tmp_path / "m.tsv", fasta=fasta, span="11-30",
                          context=RunContext(quiet=True, warn=warnings.append))
     _, rows = read_table(tmp_path / "m.tsv")
-    assert result.positions == 40 and result.substitutions == 3 * 39  # position 21 of 'b' is N
+    assert result.positions == 39 and result.substitutions == 3 * 39  # position 21 of 'b' is N
     assert {r["id"] for r in rows} == {"a", "b"}
     assert [int(r["position"]) for r in rows if r["id"] == "a"][::3] == list(range(11, 31))
     assert all(r["ref"] == sequence[int(r["position"]) - 1] for r in rows)
-    assert warnings == ["1 position(s) are N in the reference: no substitutions scored there"]
+    assert warnings == ["1 position(s) are N (no reference base): no substitutions scored there"]
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
@@ -103,3 +104,37 @@ def test_bad_regions_get_one_line_and_no_output(run_cli, tmp_path, arguments, me
     assert result.code == 1
     assert message in result.err and len(result.err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_chunks_and_the_chromosome_end_change_nothing(loaded, tmp_path, monkeypatch):
+    """Chunks of 4 positions give the rows of one chunk, and windows at the chromosome's end shift inwards as
+    variants' do (its last 12 positions, equal to the VCF llr)."""
+    import dnalens.ops.mutagenesis as operation
+    from dnalens.jobs.mutagenesis import mutagenesis
+    from dnalens.jobs.variants import score_variants
+
+    model = loaded("masked_nucleotide")
+    region = "20:5989-6000"  # the excerpt's last 12 bases
+    mutagenesis(model, tmp_path / "whole.tsv", reference=REFERENCE, region=region, window=41)
+    monkeypatch.setattr(operation, "POSITIONS_PER_CHUNK", 4)
+    mutagenesis(model, tmp_path / "chunked.tsv", reference=REFERENCE, region=region, window=41)
+    whole, chunked = read_table(tmp_path / "whole.tsv")[1], read_table(tmp_path / "chunked.tsv")[1]
+    assert [float(r["llr"]) for r in chunked] == pytest.approx([float(r["llr"]) for r in whole], abs=1e-5)
+    vcf = tmp_path / "end.vcf"
+    _vcf_of_every_substitution(vcf, "20", 5989, 6000, _reference_bases())
+    score_variants(model, tmp_path / "v.tsv", vcf=vcf, reference=REFERENCE, window=41, scores="llr")
+    expected = read_table(tmp_path / "v.tsv")[1]
+    assert [float(r["llr"]) for r in whole] == pytest.approx([float(e["llr"]) for e in expected], abs=2e-4)
+
+
+def test_a_model_without_a_language_model_head_and_a_late_short_record_are_refused_up_front(loaded, write_fasta,
+                                                                                            tmp_path):
+    from dnalens.errors import DNALensError
+    from dnalens.jobs.mutagenesis import mutagenesis
+
+    with pytest.raises(DNALensError, match="mutagenesis"):
+        mutagenesis(loaded("base_no_head"), tmp_path / "m.tsv", reference=REFERENCE, region="20:1-10")
+    fasta = write_fasta({"long": random_dna(80, seed=1), "short": random_dna(20, seed=2)})
+    with pytest.raises(DNALensError, match="record 'short'"):
+        mutagenesis(loaded("masked_nucleotide"), tmp_path / "m.tsv", fasta=fasta, span="11-40")
+    assert not (tmp_path / "m.tsv").exists()

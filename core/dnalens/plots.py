@@ -280,3 +280,31 @@ def mutagenesis_heatmap(title: str, positions: Sequence[int], refs: str, llrs: n
     figure.suptitle(title, fontsize=10)
     figure.colorbar(image, ax=list(grid), label="llr = log P(alt) - log P(ref)", shrink=0.9)
     return figure
+
+
+class MutagenesisMap:
+    """What a mutagenesis heatmap shows, gathered while the table streams: the first sequence's first `limit`
+    positions (a figure of more would be unreadable); the others are only counted."""
+
+    def __init__(self, limit: int = 1000):
+        self.limit = limit
+        self.id: str | None = None
+        self.positions: list[int] = []
+        self.refs: list[str] = []
+        self.llrs: list[np.ndarray] = []
+        self.left_out = 0
+
+    def add(self, sequence_id: str, position: int, ref: str, llrs: np.ndarray) -> None:
+        """`llrs`: of A, C, G, T at the position (NaN for the reference base)."""
+        if self.id is None:
+            self.id = sequence_id
+        if sequence_id != self.id or len(self.positions) == self.limit:
+            self.left_out += 1
+            return
+        self.positions.append(position)
+        self.refs.append(ref)
+        self.llrs.append(llrs)
+
+    def figure(self) -> Figure:
+        title = f"Saturation mutagenesis, {self.id}:{self.positions[0]}-{self.positions[-1]}"
+        return mutagenesis_heatmap(title, self.positions, "".join(self.refs), np.array(self.llrs).T)

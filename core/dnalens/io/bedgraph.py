@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO
 
+from .tsv import format_value
+
 
 class BedGraphWriter:
     def __init__(self, handle: IO[str], name: str, description: str, comments: Iterable[str] = ()):
@@ -19,7 +21,7 @@ class BedGraphWriter:
 
     def write(self, chrom: str, position: int, value: float) -> None:
         """The value of the base at 1-based `position`."""
-        self.handle.write(f"{chrom}\t{position - 1}\t{position}\t{value:.6g}\n")
+        self.handle.write(f"{chrom}\t{position - 1}\t{position}\t{format_value(value)}\n")
 
 
 def _quoted(text: str) -> str:

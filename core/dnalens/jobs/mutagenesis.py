@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from ..context import RunContext
 from ..errors import InputError
 from ..io.bedgraph import BedGraphWriter
@@ -21,14 +19,13 @@ from ..ops.mutagenesis import (
     COLUMNS,
     POSITIONS_PER_CHUNK,
     Mutagenesis,
-    MutatedPosition,
     Target,
     parse_region,
     parse_span,
     region_target,
     sequence_target,
 )
-from ..ops.variant_inputs import vcf_window
+from ..ops.variant_inputs import site_window
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
 from ..shards import Shard, refuse_with_shard, shard_parameters, shard_range
@@ -39,7 +36,7 @@ MAX_HEATMAP_POSITIONS = 1000
 
 @dataclass
 class MutagenesisResult:
-    positions: int
+    positions: int  # scored: an N has no substitutions
     substitutions: int
     method: str
     outputs: list[Path]
@@ -59,8 +56,11 @@ def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | P
         raise InputError("give either --reference and --region, or a FASTA file (optionally with --range)")
     if span is not None and fasta is None:
         raise InputError("--range applies to FASTA input; give the region itself with --region")
+    if bedgraph and Path(bedgraph).suffix in (".gz", ".bgz"):
+        raise InputError(f"--bedgraph {bedgraph}: DNALens writes plain-text bedGraph; give a name without .gz "
+                         "(and compress it afterwards with bgzip if a browser needs it)")
     model.require_lm_head("mutagenesis")
-    operation = Mutagenesis(model, runner or context.runner(model), vcf_window(window, model.max_bp))
+    operation = Mutagenesis(model, runner or context.runner(model), site_window(window, model.max_bp))
     parameters = {"window": operation.window, "region": region, "range": span,
                   "input": Path(fasta or reference).name}
     genome = Reference(reference) if reference else None
@@ -88,6 +88,10 @@ def _targets(genome: Reference | None, region: str | None, fasta,
         return iter([target]), [len(target)]
     chosen = parse_span(span) if span else None
     lengths = fasta_lengths(fasta)
+    if chosen and min(lengths) < chosen[1]:  # refused before any work, not after the records before it
+        short = lengths.index(min(lengths))
+        record = next(rec for number, rec in enumerate(read_fasta(fasta)) if number == short)
+        sequence_target(record.id, record.sequence, chosen)  # raises, naming the record
     sizes = [chosen[1] - chosen[0] + 1] * len(lengths) if chosen else lengths
     return (sequence_target(rec.id, rec.sequence, chosen) for rec in read_fasta(fasta)), sizes
 
@@ -117,7 +121,10 @@ def _chunks(targets: Iterator[Target], sizes: list[int], start: int, stop: int) 
 
 def _write(operation: Mutagenesis, targets: Iterator[Target], total: int, out_tsv, heatmap, bedgraph,
            record: dict, header: list[str], inputs: list, context: RunContext) -> MutagenesisResult:
-    drawn = _Drawn()
+    if heatmap:
+        from ..plots import MutagenesisMap
+
+        drawn = MutagenesisMap(MAX_HEATMAP_POSITIONS)
     positions = substitutions = 0
     progress = context.progress(total, "mutagenesis positions")
     try:
@@ -128,16 +135,19 @@ def _write(operation: Mutagenesis, targets: Iterator[Target], total: int, out_ts
                 if bedgraph else None
             for target in targets:
                 for mutated in operation.records(target, progress):
-                    positions += 1
                     if mutated.scored:
                         table.write_all(mutated.rows())
+                        positions += 1
                         substitutions += 3
                         if track:
                             track.write(mutated.id, mutated.position, mutated.ref_log_prob)
                     if heatmap:
-                        drawn.add(mutated)
-            for message in operation.warnings() + drawn.warnings():
+                        drawn.add(mutated.id, mutated.position, mutated.ref, mutated.llr_row())
+            for message in operation.warnings():
                 context.warn(message)
+            if heatmap and drawn.left_out:
+                context.warn(f"the heatmap draws {len(drawn.positions)} positions of {drawn.id}; the table has "
+                             f"all {len(drawn.positions) + drawn.left_out}")
             figures = {}
             if heatmap:
                 from ..plots import save_figure
@@ -148,40 +158,3 @@ def _write(operation: Mutagenesis, targets: Iterator[Target], total: int, out_ts
         progress.close()
     written = [Path(p) for p in (out_tsv, heatmap, bedgraph) if p]
     return MutagenesisResult(positions, substitutions, operation.method, written, figures)
-
-
-class _Drawn:
-    """The positions the heatmap shows: the first target's first MAX_HEATMAP_POSITIONS."""
-
-    def __init__(self) -> None:
-        self.id: str | None = None
-        self.positions: list[int] = []
-        self.refs: list[str] = []
-        self.llrs: list[np.ndarray] = []
-        self.left_out = 0
-
-    def add(self, mutated: MutatedPosition) -> None:
-        if self.id is None:
-            self.id = mutated.id
-        if mutated.id != self.id or len(self.positions) == MAX_HEATMAP_POSITIONS:
-            self.left_out += 1
-            return
-        self.positions.append(mutated.position)
-        self.refs.append(mutated.ref)
-        ref_index = "ACGT".find(mutated.ref)
-        row = mutated.log_probs - (mutated.log_probs[ref_index] if ref_index >= 0 else np.nan)
-        if ref_index >= 0:
-            row[ref_index] = np.nan  # the reference base is not a substitution
-        self.llrs.append(row)
-
-    def warnings(self) -> list[str]:
-        if not self.left_out:
-            return []
-        return [f"the heatmap draws {len(self.positions)} positions of {self.id}; the table has all "
-                f"{len(self.positions) + self.left_out}"]
-
-    def figure(self):
-        from ..plots import mutagenesis_heatmap
-
-        title = f"Saturation mutagenesis, {self.id}:{self.positions[0]}-{self.positions[-1]}"
-        return mutagenesis_heatmap(title, self.positions, "".join(self.refs), np.array(self.llrs).T)

@@ -1,10 +1,11 @@
 """The mutagenesis operation: every possible single-base substitution of a region, scored zero-shot.
 
 At each position the model gives log P(base) for A, C, G and T by the exact method its family allows
-(compute/scoring.py: one masked pass per position for masked one-nucleotide models, all three alternatives
-from it; the four candidate windows for k-mer, BPE and causal models). llr(alt) = log P(alt) − log P(ref) is
-the same number `variants` gives that SNV in VCF mode with the same window (the normalising constant cancels),
-and log P(ref) is how expected the reference base is (low: the model finds it surprising).
+(compute/scoring.py: one masked pass per position for masked models with one-nucleotide or k-mer tokens, all
+three alternatives read from it; the four candidate windows scored whole for BPE and causal models).
+llr(alt) = log P(alt) − log P(ref) is the same number `variants` gives that SNV in VCF mode with the same window
+(without --rc-average; the normalising constant cancels), and log P(ref) is how expected the reference base is
+(low: the model finds it surprising).
 
 Regions are read and scored in chunks, so memory stays flat in the region's length.
 """
@@ -21,8 +22,10 @@ import numpy as np
 from ..compute.scoring import BASES, Scorer
 from ..errors import InputError
 from ..finite import require_finite
+from ..io.reference import Reference
 from ..model import LanguageModel
 from ..runner import Progress, Runner
+from .variant_inputs import centred_window_start
 
 COLUMNS = ["id", "position", "ref", "alt", "llr", "p_ref"]
 POSITIONS_PER_CHUNK = 512  # positions fetched and scored together: memory stays flat in the region's length
@@ -36,9 +39,6 @@ class Region:
     chrom: str
     start: int
     end: int
-
-    def __len__(self) -> int:
-        return self.end - self.start + 1
 
     def __str__(self) -> str:
         return f"{self.chrom}:{self.start}-{self.end}"
@@ -55,8 +55,8 @@ def parse_region(text: str) -> Region:
 
 
 def window_start(position0: int, length: int, window: int) -> int:
-    """The window `variants` gives an SNV at this 0-based position (centred, shifted inwards at the ends)."""
-    return min(max(0, position0 - (window - 1) // 2), max(0, length - window))
+    """The window `variants` gives an SNV at this 0-based position (the same function places both)."""
+    return centred_window_start(position0, 1, length, window)
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,14 @@ class MutatedPosition:
 
     def llr(self, alt: str) -> float:
         return float(self.log_probs[BASES.index(alt)] - self.log_probs[BASES.index(self.ref)])
+
+    def llr_row(self) -> np.ndarray:
+        """llr of A, C, G, T here; NaN for the reference base itself (not a substitution) and at an N."""
+        if not self.scored:
+            return np.full(4, np.nan)
+        row = self.log_probs - self.ref_log_prob
+        row[BASES.index(self.ref)] = np.nan
+        return row
 
     def rows(self) -> list[list]:
         """The three substitutions (COLUMNS)."""
@@ -138,10 +146,10 @@ class Mutagenesis:
     def warnings(self) -> list[str]:
         if not self.unscored:
             return []
-        return [f"{self.unscored} position(s) are N in the reference: no substitutions scored there"]
+        return [f"{self.unscored} position(s) are N (no reference base): no substitutions scored there"]
 
 
-def region_target(genome, region: Region) -> Target:
+def region_target(genome: Reference, region: Region) -> Target:
     """A region of an opened reference (io/reference.py); the chromosome keeps the reference's name."""
     chrom = genome.resolve(region.chrom)
     if chrom is None:

@@ -175,7 +175,7 @@ def _vcf_skip_reason(variant: Variant, chrom: str | None, first_line: int, refer
 def _with_window(case: VariantCase, variant: Variant, reference: Reference, chrom: str, window: int) -> VariantCase:
     length = reference.lengths[chrom]
     zero = variant.pos - 1
-    start = min(max(0, zero - (window - len(variant.ref)) // 2), max(0, length - window))
+    start = centred_window_start(zero, len(variant.ref), length, window)
     ref_window = reference.fetch(chrom, start, min(length, start + window))
     site = zero - start
     observed = ref_window[site : site + len(variant.ref)]
@@ -208,9 +208,16 @@ class VariantInput:
         self.close()
 
 
-def vcf_window(requested: int | None, max_bp: int) -> int:
-    """The window given to the model around each VCF variant: the default, capped at the model's limit, or the
-    requested one, refused when the model cannot read it."""
+def centred_window_start(start0: int, ref_length: int, length: int, window: int) -> int:
+    """Where the window around a REF allele at 0-based `start0` begins in a sequence of `length` bp: centred on
+    the allele, shifted inwards at the ends. Mutagenesis places its windows with it too, so its llr of an SNV
+    is this one's."""
+    return min(max(0, start0 - (window - ref_length) // 2), max(0, length - window))
+
+
+def site_window(requested: int | None, max_bp: int) -> int:
+    """The window given to the model around each VCF variant (or mutagenesis position): the default, capped at
+    the model's limit, or the requested one, refused when the model cannot read it."""
     window = requested or min(DEFAULT_WINDOW, max_bp)
     if window < 3 or window > max_bp:
         raise InputError(f"--window {window}: must be between 3 and the model's limit of {max_bp} bp")
@@ -221,7 +228,7 @@ def _vcf_input(vcf, reference, window: int | None, max_bp: int, shard: Shard | N
                warn: Callable[[str], None]) -> VariantInput:
     if reference is None:
         raise InputError("--vcf needs --reference GENOME.fa")
-    window = vcf_window(window, max_bp)
+    window = site_window(window, max_bp)
     vcf_file = read_vcf(vcf)
     total = count_lines_starting(vcf, "", skip="#")
     alleles = None
