@@ -353,7 +353,7 @@ class EmbedPage(OperationPage):
 
 
 class PredictPage(OperationPage):
-    title = "Predict nucleotides"
+    title = "Predict"  # short titles: six tabs fit a 1024-pixel-wide window
 
     def build_form(self) -> None:
         self.sequences = SequenceInput()
@@ -460,7 +460,7 @@ class VariantsPage(OperationPage):
 
 
 class ComparePage(OperationPage):
-    title = "Compare groups"
+    title = "Compare"
     needs_model = False
 
     def build_form(self) -> None:
@@ -608,8 +608,7 @@ class MutagenesisPage(OperationPage):
                                 "window Variant effect gives a SNV, so the llr values agree")
         self.form.addRow("Input", self.mode)
         self.form.addRow(self.stack)
-        self.form.addRow("Window (bp)", _hinted(self.window, "bases the model sees around each position; a SNV's llr "
-                                                             "is Variant effect's (VCF) with the same window"))
+        self.form.addRow("Window (bp)", _hinted(self.window, "around each position (as Variant effect's)"))
 
     def job(self, model, results):
         window = self.window.window()
