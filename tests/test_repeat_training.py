@@ -110,7 +110,8 @@ def test_no_training_window_overlaps_the_held_out_chrx_region(monkeypatch, tmp_p
     assert [s.exclude for s in sources] == [training.VALIDATION_REGION, TEST_REGION]
     # Each base's own coordinate as its "annotation" (chr20's offset by 10^9): windows say where they came from.
     offsets = [10**9, 0]
-    positioned = [Source(s.name, s.codes, np.arange(len(s.codes), dtype=np.int64) + offset, s.exclude)
+    # int32: coordinates stay below 2^31 (1.07e9), and the two arrays take 0.4 GB instead of 0.8 GB.
+    positioned = [Source(s.name, s.codes, np.arange(len(s.codes), dtype=np.int32) + np.int32(offset), s.exclude)
                   for s, offset in zip(sources, offsets)]
     _, coordinates = sample_batch(positioned, 4000, 512, np.random.default_rng(0))
     assert coordinates.shape == (4000, 512)
