@@ -119,6 +119,7 @@ def test_rc_average_causal_llr_is_the_mean_of_both_strands_by_hand(loaded, write
     forward = _causal_log_likelihood(model, alt) - _causal_log_likelihood(model, ref)
     reverse = (_causal_log_likelihood(model, reverse_complement(alt))
                - _causal_log_likelihood(model, reverse_complement(ref)))
+    assert abs(forward - reverse) > 2e-3  # the strands differ by more than the tolerance: averaging is seen
     assert float(row["llr"]) == pytest.approx((forward + reverse) / 2, abs=1e-3)
 
 
@@ -216,11 +217,14 @@ def test_rc_average_in_vcf_mode_matches_both_strands_by_hand(loaded, tmp_path):
     out = tmp_path / "s.tsv"
     score_variants(model, out, vcf=TEST_DATA / "variants.vcf", reference=TEST_DATA / "chr20_excerpt.fa", window=101,
                    rc_average=True, scores="llr")
-    row = next(r for r in read_table(out)[1] if r["id"] == "snv_ok")
+    rows = {r["id"]: r for r in read_table(out)[1]}
     genome = "".join((TEST_DATA / "chr20_excerpt.fa").read_text().split("\n")[1:])
-    ref = genome[1500 - 1 - 50 : 1500 - 1 + 51]  # 101 bp centred on POS 1500
-    alt = ref[:50] + row["alt"] + ref[51:]
-    forward = _masked_llr(model, ref, alt, 50)
-    reverse = _masked_llr(model, reverse_complement(ref), reverse_complement(alt), 50)
-    assert abs(forward - reverse) > 1e-4
-    assert float(row["llr"]) == pytest.approx((forward + reverse) / 2, abs=2e-6)
+    # A centred SNV (POS 1500: site 50 of 101 on both strands) and one near the start, whose window is shifted
+    # inwards (POS 3: site 2 forward, 98 on the reverse strand): a wrongly mirrored site would show there.
+    for name, ref, site in (("snv_ok", genome[1500 - 1 - 50 : 1500 - 1 + 51], 50), ("near_start", genome[:101], 2)):
+        row = rows[name]
+        alt = ref[:site] + row["alt"] + ref[site + 1:]
+        forward = _masked_llr(model, ref, alt, site)
+        reverse = _masked_llr(model, reverse_complement(ref), reverse_complement(alt), len(ref) - 1 - site)
+        assert abs(forward - reverse) > 1e-4
+        assert float(row["llr"]) == pytest.approx((forward + reverse) / 2, abs=2e-6)
