@@ -53,6 +53,12 @@ def _add_shard_option(parser: argparse.ArgumentParser) -> None:
                         help="only the K-th of N contiguous parts of the input (records, pairs, VCF ALT alleles, "
                              "sites or positions, cut on the operation's chunk grid so the numbers equal the "
                              "unsharded run's); 'dnalens merge' joins the N outputs into the unsharded output")
+    parser.add_argument("--resume", action="store_true",
+                        help="make the run resumable, or continue an interrupted one: it runs as shards whose parts "
+                             "are kept in .OUT.dnalens-resume beside the output until all are done and merged, so "
+                             "after a kill the same command with --resume continues where it stopped (refused if "
+                             "an option, input file or the model changed); opt-in: a run without --resume neither "
+                             "uses nor creates that folder")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -280,39 +286,57 @@ def _embedding_options(args, **extra):
 
 
 def run_embed(args) -> str:
-    from .jobs.embed import embed_fasta
+    from .jobs.embed import embed_chunks, embed_fasta
 
     model = _load(args)
     context, runner = _context_and_runner(args, model)
     options = _embedding_options(args, window=args.window, stride=args.stride, rc_average=args.rc_average)
-    result = embed_fasta(model, args.input, args.output, options=options, npz=args.npz, heatmap=args.heatmap,
-                         projection=args.projection, labels=args.labels, projection_method=args.method,
-                         context=context, runner=runner, shard=args.shard)
+
+    def run(shard, paths):
+        return embed_fasta(model, args.input, paths["output"], options=options, npz=args.npz, heatmap=args.heatmap,
+                           projection=args.projection, labels=args.labels, projection_method=args.method,
+                           context=context, runner=runner, shard=shard)
+
+    if args.resume:
+        return _resumable(args, model, run, lambda: embed_chunks(args.input))
+    result = run(args.shard, _output_paths(args))
     return f"embedded {result.sequences} sequence(s) into {result.dimension} dimensions → {args.output}"
 
 
 def run_predict(args) -> str:
-    from .jobs.predict import predict_fasta
+    from .jobs.predict import predict_chunks, predict_fasta
     from .positions import parse_positions
 
     positions = None if args.all_positions else parse_positions(args.positions)
     model = _load(args)
     context, runner = _context_and_runner(args, model)
-    result = predict_fasta(model, args.input, args.output, positions=positions, plot=args.plot,
-                           context=context, runner=runner, shard=args.shard)
+
+    def run(shard, paths):
+        return predict_fasta(model, args.input, paths["output"], positions=positions, plot=args.plot,
+                             context=context, runner=runner, shard=shard)
+
+    if args.resume:
+        return _resumable(args, model, run, lambda: predict_chunks(args.input, positions))
+    result = run(args.shard, _output_paths(args))
     return f"predicted {result.rows} position(s) with method '{result.method}' → {args.output}"
 
 
 def run_variants(args) -> str:
-    from .jobs.variants import score_variants
+    from .jobs.variants import score_variants, variant_chunks
 
     model = _load(args)
     context, runner = _context_and_runner(args, model)
-    result = score_variants(model, args.output, ref_fasta=args.ref_fasta, alt_fasta=args.alt_fasta,
-                            pair_by=args.pair_by, vcf=args.vcf, reference=args.reference, window=args.window,
-                            vcf_out=args.vcf_out, scores=args.scores, embedding=_embedding_options(args),
-                            rc_average=args.rc_average, max_differences=args.max_differences,
-                            context=context, runner=runner, shard=args.shard)
+
+    def run(shard, paths):
+        return score_variants(model, paths["output"], ref_fasta=args.ref_fasta, alt_fasta=args.alt_fasta,
+                              pair_by=args.pair_by, vcf=args.vcf, reference=args.reference, window=args.window,
+                              vcf_out=paths.get("vcf_out"), scores=args.scores, embedding=_embedding_options(args),
+                              rc_average=args.rc_average, max_differences=args.max_differences,
+                              context=context, runner=runner, shard=shard)
+
+    if args.resume:
+        return _resumable(args, model, run, lambda: variant_chunks(args.ref_fasta, args.vcf))
+    result = run(args.shard, _output_paths(args))
     return (f"scored {result.scored} of {result.cases} variant(s) ({', '.join(result.scores)}) → {args.output}")
 
 
@@ -329,15 +353,56 @@ def run_compare(args) -> str:
 
 
 def run_mutagenesis(args) -> str:
-    from .jobs.mutagenesis import mutagenesis
+    from .jobs.mutagenesis import mutagenesis, mutagenesis_chunks
 
     model = _load(args)
     context, runner = _context_and_runner(args, model)
-    result = mutagenesis(model, args.output, reference=args.reference, region=args.region, fasta=args.input,
-                         span=args.span, window=args.window, heatmap=args.heatmap, bedgraph=args.bedgraph,
-                         context=context, runner=runner, shard=args.shard)
+
+    def run(shard, paths):
+        return mutagenesis(model, paths["output"], reference=args.reference, region=args.region, fasta=args.input,
+                           span=args.span, window=args.window, heatmap=args.heatmap, bedgraph=paths.get("bedgraph"),
+                           context=context, runner=runner, shard=shard)
+
+    if args.resume:
+        return _resumable(args, model, run, lambda: mutagenesis_chunks(args.reference, args.region, args.input,
+                                                                       args.span, args.bedgraph))
+    result = run(args.shard, _output_paths(args))
     return (f"scored {result.substitutions} substitution(s) at {result.positions} position(s) with method "
             f"'{result.method}' → {args.output}")
+
+
+# The outputs a shard job writes as parts (merge joins them), and the inputs a resumable run checks by content.
+PART_ARGUMENTS = ("output", "vcf_out", "bedgraph")
+RESUME_INPUTS = ("input", "ref_fasta", "alt_fasta", "vcf", "reference")
+# Options that do not change a result: a resumed run may give them differently.
+NOT_RESULT_OPTIONS = ("command", "quiet", "debug", "shard", "resume", "trust_remote_code",
+                      "trust_installed_code", "allow_pickle")
+
+
+def _output_paths(args) -> dict:
+    return {name: getattr(args, name) for name in PART_ARGUMENTS if getattr(args, name, None)}
+
+
+def _resumable(args, model, run, chunks) -> str:
+    """A run as shards whose parts survive a kill (jobs/resume.py); run(shard, part paths) runs one."""
+    from .jobs.resume import run_resumable
+
+    inputs = {name: getattr(args, name) for name in RESUME_INPUTS if getattr(args, name, None)}
+    skipped = set(NOT_RESULT_OPTIONS) | set(RESUME_INPUTS) | set(OUTPUT_ARGUMENTS)
+    parameters = {name: value for name, value in sorted(vars(args).items()) if name not in skipped}
+    result = run_resumable(args.command, _output_paths(args), parameters, inputs, model.weights_sha256, run, chunks)
+    earlier = f", {result.resumed} done by the interrupted run" if result.resumed else ""
+    return f"{args.command}: {result.segments} part(s){earlier}, {result.lines} data line(s) → {args.output}"
+
+
+def _check_resume(args) -> None:
+    """--resume's refusals, before the model loads or any file is read."""
+    if not getattr(args, "resume", False):
+        return
+    from .jobs.resume import refuse_unresumable
+
+    plots = {name: getattr(args, name, None) for name in ("npz", "heatmap", "projection", "plot")}
+    refuse_unresumable(args.shard, getattr(args, "vcf_out", None), **plots)
 
 
 def run_merge(args) -> str:
@@ -459,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         _parse_shard(args)
+        _check_resume(args)
         _check_outputs(args)
         message = HANDLERS[args.command](args)
     except KeyboardInterrupt:

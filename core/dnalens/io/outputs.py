@@ -62,6 +62,15 @@ def _check_target(final: Path) -> None:
                          "output name")
 
 
+def check_output_target(final: str | Path) -> None:
+    """What OutputSet.path refuses about an output, for a run that opens its OutputSet only at its end (--resume)."""
+    final = Path(final)
+    folder = final.parent if str(final.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"{final}: the output folder {folder} does not exist")
+    _check_target(final)
+
+
 def _remove_stale_parts(folder: Path, final: Path) -> None:
     """Temporary files of this output left by dead processes on this host."""
     host = _OWNER.rsplit("-", 1)[0]

@@ -87,6 +87,11 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
     return EmbedResult(table.rows, operation.dimension, operation.embedder.windowed_sequences, written, figures)
 
 
+def embed_chunks(fasta: str | Path) -> int:
+    """Chunks of the input, the grid its shards are cut on (a resumable run's number of parts)."""
+    return -(-count_fasta_records(fasta) // CHUNK)
+
+
 def _projection_figure(ids: list[str], matrix: np.ndarray, label_map: dict | None, method: str,
                        context: RunContext):
     from ..plots import projection_scatter

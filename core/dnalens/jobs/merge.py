@@ -27,23 +27,34 @@ class MergeResult:
 
 
 def merge_shards(shards: list[str | Path], output: str | Path) -> MergeResult:
+    refuse_compressed(output)
+    with OutputSet(inputs=shards) as outputs:
+        count, lines, format = write_merged(outputs, shards, output)
+    return MergeResult(count, lines, format, [Path(output)])
+
+
+def refuse_compressed(output: str | Path) -> None:
     if Path(output).suffix in (".gz", ".bgz"):
         raise InputError(f"{output}: merge writes plain text (.tsv, .bedgraph or .vcf); compress and index the "
                          "merged VCF with bgzip and tabix if needed")
+
+
+def write_merged(outputs: OutputSet, shards: list[str | Path], output: str | Path) -> tuple[int, int, str]:
+    """The shards joined into `output` of an open OutputSet (a resumable run publishes all its merged outputs
+    together); the number of shards, the data lines written and the format."""
     ordered = _in_shard_order([read_shard_file(path) for path in shards])
     first = ordered[0]
     unsharded = {k: v for k, v in first.parameters.items() if k not in SHARD_PARAMETERS}
     header = list(first.header)
     header[first.parameters_at] = first.prefix + parameters_line(unsharded) + "\n"
     lines = 0
-    with OutputSet(inputs=shards) as outputs:
-        handle = outputs.open_text(output)
-        handle.writelines(header)
-        for shard in ordered:
-            for line in shard.data():
-                handle.write(line)
-                lines += 1
-    return MergeResult(len(ordered), lines, first.format, [Path(output)])
+    handle = outputs.open_text(output)
+    handle.writelines(header)
+    for shard in ordered:
+        for line in shard.data():
+            handle.write(line)
+            lines += 1
+    return len(ordered), lines, first.format
 
 
 def _shard_of(file: ShardFile) -> Shard:

@@ -52,13 +52,7 @@ def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | P
     shard: only that part of the chunks of POSITIONS_PER_CHUNK positions of the targets in order (shards.py)."""
     context = context or RunContext()
     refuse_with_shard(shard, heatmap=heatmap)
-    if (reference is None) != (region is None) or (fasta is None) == (region is None):
-        raise InputError("give either --reference and --region, or a FASTA file (optionally with --range)")
-    if span is not None and fasta is None:
-        raise InputError("--range applies to FASTA input; give the region itself with --region")
-    if bedgraph and Path(bedgraph).suffix in (".gz", ".bgz"):
-        raise InputError(f"--bedgraph {bedgraph}: DNALens writes plain-text bedGraph; give a name without .gz "
-                         "(and compress it afterwards with bgzip if a browser needs it)")
+    _check_options(reference, region, fasta, span, bedgraph)
     model.require_lm_head("mutagenesis")
     operation = Mutagenesis(model, runner or context.runner(model), site_window(window, model.max_bp))
     parameters = {"window": operation.window, "region": region, "range": span,
@@ -75,6 +69,31 @@ def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | P
             targets, total = _chunks(targets, sizes, start, stop)
         return _write(operation, targets, total, out_tsv, heatmap, bedgraph, record, header,
                       [fasta, *reference_files(reference)], context)
+    finally:
+        if genome is not None:
+            genome.close()
+
+
+def _check_options(reference, region: str | None, fasta, span: str | None, bedgraph) -> None:
+    if (reference is None) != (region is None) or (fasta is None) == (region is None):
+        raise InputError("give either --reference and --region, or a FASTA file (optionally with --range)")
+    if span is not None and fasta is None:
+        raise InputError("--range applies to FASTA input; give the region itself with --region")
+    if bedgraph and Path(bedgraph).suffix in (".gz", ".bgz"):
+        raise InputError(f"--bedgraph {bedgraph}: DNALens writes plain-text bedGraph; give a name without .gz "
+                         "(and compress it afterwards with bgzip if a browser needs it)")
+
+
+def mutagenesis_chunks(reference: str | Path | None = None, region: str | None = None,
+                       fasta: str | Path | None = None, span: str | None = None,
+                       bedgraph: str | Path | None = None) -> int:
+    """Chunks of POSITIONS_PER_CHUNK positions of the targets, the grid shards are cut on (a resumable run's
+    number of parts); the options are checked first, as the job checks them."""
+    _check_options(reference, region, fasta, span, bedgraph)
+    genome = Reference(reference) if reference else None
+    try:
+        _, sizes = _targets(genome, region, fasta, span)
+        return sum(-(-size // POSITIONS_PER_CHUNK) for size in sizes)
     finally:
         if genome is not None:
             genome.close()

@@ -69,3 +69,10 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
     finally:
         progress.close()
     return PredictResult(table.rows, operation.method, [Path(p) for p in (out_tsv, plot) if p], figures)
+
+
+def predict_chunks(fasta: str | Path, positions: Positions | None) -> int:
+    """Chunks of the wanted sites, the grid shards are cut on (a resumable run's number of parts)."""
+    lengths = fasta_lengths(fasta)
+    total = sum(lengths) if positions is None else len(positions) * len(lengths)
+    return -(-total // SITES_PER_BATCH)

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from ..compute.embedder import EmbeddingOptions
 from ..context import RunContext
+from ..io.counting import count_fasta_records, count_vcf_alleles
 from ..io.outputs import OutputSet
 from ..io.reference import reference_files
 from ..io.tsv import TsvWriter
 from ..io.vcf import AnnotatedVcfWriter
 from ..model import LanguageModel
+from ..ops import variant_inputs
 from ..ops.variant_inputs import open_variant_input
 from ..ops.variants import Variants
 from ..provenance import provenance, provenance_lines
@@ -72,6 +74,13 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
         context.warn(message)
     counted, scored_count, skipped = operation.counts
     return VariantResult(counted, scored_count, skipped, chosen, operation.llr_method, written)
+
+
+def variant_chunks(ref_fasta: str | Path | None = None, vcf: str | Path | None = None) -> int:
+    """Chunks of the pairs or VCF ALT alleles, the grid shards are cut on (a resumable run's number of parts);
+    0 when the options name neither (the shard job then refuses them)."""
+    total = count_vcf_alleles(vcf) if vcf else count_fasta_records(ref_fasta) if ref_fasta else 0
+    return -(-total // variant_inputs.CASES_PER_CHUNK)
 
 
 def _vcf_writer(outputs: OutputSet, vcf_out, vcf_header: list[str], chosen: list[str], header: list[str],
