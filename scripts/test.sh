@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 # torch is pinned here, not in pyproject.toml, so a machine with a local CPU wheel keeps it.
-.venv/bin/pip install -q torch==2.13.0 -e ".[test,families]"
+.venv/bin/pip install -q torch==2.13.0 -e ".[test,families,serve]"
 # Caduceus on a CPU: mamba_ssm without its CUDA kernels (and triton, which it imports; DNABERT-2's Triton kernel
 # is then importable too, as on the machines where it used to crash). DNALens runs mamba_ssm's reference ops.
 .venv/bin/pip install -q wheel

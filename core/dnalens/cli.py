@@ -246,7 +246,28 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", parents=[common],
                                help="JSON description of a model and of this machine's devices")
     _add_model_options(info)
+    _add_serve(commands, common)
     return parser
+
+
+def _add_serve(commands, common: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser("serve", parents=[common], help="an HTTP server for one model, loaded once "
+                                                                "(needs dnalens[serve]; docs/SERVE.md)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (anything but loopback needs a "
+                                                           "token)")
+    serve.add_argument("--port", type=_at_least(0, 65535), default=8000, help="port (default: 8000)")
+    serve.add_argument("--token", default=os.environ.get("DNALENS_TOKEN") or None,
+                       help="bearer token every request must send (default: $DNALENS_TOKEN, which, unlike this "
+                            "option, other users cannot see in the process list)")
+    serve.add_argument("--max-batch-wait-ms", type=float, default=5.0,
+                       help="how long a request waits for others to batch with (default: 5)")
+    serve.add_argument("--queue", type=_at_least(1), default=256,
+                       help="requests that may wait for the model; more get 503 with Retry-After (default: 256)")
+    serve.add_argument("--max-sequences", type=_at_least(1), default=64, help="sequences per request (default: 64)")
+    serve.add_argument("--max-length", type=_at_least(1), default=100_000, help="bp per sequence (default: 100000)")
+    serve.add_argument("--max-body-bytes", type=_at_least(1), default=1 << 20,
+                       help="request body size (default: 1048576)")
+    _add_model_options(serve)
 
 
 def _load(args):
@@ -427,6 +448,16 @@ def run_info(args) -> str:
     return json.dumps(describe(_load(args)), indent=2)
 
 
+def run_serve(args) -> str:
+    from .serve.limits import Limits
+    from .serve.server import serve
+
+    limits = Limits(max_body_bytes=args.max_body_bytes, max_sequences=args.max_sequences,
+                    max_length=args.max_length, queue=args.queue, max_batch_wait_ms=args.max_batch_wait_ms)
+    serve(lambda: _load(args), args.host, args.port, args.token, limits, _context(args).warn)
+    return ""
+
+
 def run_learner(args) -> str:
     from .jobs.learn import predict_to_files, train_to_files
     from .learn.data import read_labelled
@@ -463,7 +494,8 @@ def run_register_model(args) -> str:
 HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants, "compare": run_compare,
             "mutagenesis": run_mutagenesis, "merge": run_merge,
             "tokenize": run_tokenize, "info": run_info,
-            "register-model": run_register_model, "classify": run_learner, "regress": run_learner}
+            "register-model": run_register_model, "classify": run_learner, "regress": run_learner,
+            "serve": run_serve}
 
 
 # Argument names that are files read, and files written, by any command: no output may be an input.

@@ -73,6 +73,13 @@ class Predict:
                 sites: tuple[int, int] | None = None) -> Iterator[BaseProbabilities]:
         """sites: only these of all the wanted sites in order (0-based, half-open: a shard)."""
         wanted = islice(self._sites(sequences), *sites) if sites else self._sites(sequences)
+        yield from self._scored(wanted, progress)
+
+    def records_at(self, requests: Iterable[tuple[SequenceRecord, Positions]]) -> Iterator[BaseProbabilities]:
+        """Each record at its own positions (the server batches requests that ask for different sites)."""
+        yield from self._scored(self._sites_of(requests))
+
+    def _scored(self, wanted: Iterable[_Site], progress: Progress | None = None) -> Iterator[BaseProbabilities]:
         for batch in chunked(wanted, SITES_PER_BATCH):
             log_probs = self.scorer.site_log_probs([(site.window, site.site) for site in batch])
             require_finite(log_probs, [f"{site.id}:{site.position}" for site in batch], "probabilities")
@@ -90,15 +97,18 @@ class Predict:
 
     def _sites(self, sequences: Iterable[SequenceRecord]) -> Iterator[_Site]:
         """Every wanted position of every record, lazily, each with the window the model sees."""
+        return self._sites_of((rec, self.positions) for rec in sequences)
+
+    def _sites_of(self, requests: Iterable[tuple[SequenceRecord, Positions | None]]) -> Iterator[_Site]:
         max_bp = self.model.max_bp
-        for rec in sequences:
+        for rec, positions in requests:
             length = len(rec.sequence)
-            if self.positions is not None and self.positions.last > length:
-                raise InputError(f"record '{rec.id}': position {self.positions.last} is beyond its length "
+            if positions is not None and positions.last > length:
+                raise InputError(f"record '{rec.id}': position {positions.last} is beyond its length "
                                  f"({length} bp)")
             if length > max_bp:
                 self.windowed.append(rec.id)
-            wanted = self.positions if self.positions is not None else range(1, length + 1)
+            wanted = positions if positions is not None else range(1, length + 1)
             for position in wanted:
                 window, site = context_window(rec.sequence, position - 1, max_bp)
                 yield _Site(rec.id, position, rec.sequence[position - 1], window, site)

@@ -261,6 +261,16 @@ def _paired_input(ref_fasta, alt_fasta, pair_by: str, max_differences: int | Non
                          **shard_parameters(shard, ref_count)})
 
 
+def pairs_input(pairs: list[tuple[SequenceRecord, SequenceRecord]],
+                max_differences: int = DEFAULT_MAX_DIFFERENCES) -> VariantInput:
+    """WT/mutant pairs held in memory (the server's requests), numbered from 1 and checked as paired FASTA."""
+    if max_differences < 1:
+        raise InputError(f"max_differences {max_differences}: must be at least 1")
+    cases = [pair_case(number, ref, alt, max_differences) for number, (ref, alt) in enumerate(pairs, start=1)]
+    return VariantInput(cases, len(cases), PAIR_COLUMNS, {"pair_by": "order", "max_differences": max_differences,
+                                                          "input": "request"})
+
+
 def open_variant_input(max_bp: int, warn: Callable[[str], None], *, ref_fasta=None, alt_fasta=None,
                        pair_by: str = "order", vcf=None, reference=None, window: int | None = None,
                        vcf_out=None, max_differences: int | None = None, shard: Shard | None = None) -> VariantInput:

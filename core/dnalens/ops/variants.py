@@ -14,7 +14,7 @@ records (jobs/variants.py writes the table and the annotated VCF).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from ..compute.embedder import EmbeddingOptions
@@ -78,6 +78,16 @@ class Variants:
     def counts(self) -> tuple[int, int, dict[str, int]]:
         """Variants seen, scored, and skipped per status code."""
         return self._tally.counted, self._tally.scored, dict(self._tally.skipped)
+
+
+def check_scored(scored: Iterable[ScoredVariant], source: VariantInput) -> list[str]:
+    """`Variants.finish` for records scored elsewhere (the server scores several requests in one call and
+    checks each request's own records)."""
+    tally = _Tally()
+    for record in scored:
+        tally.add(record)
+    tally.check(source)
+    return tally.warnings(source)
 
 
 @dataclass

@@ -1,0 +1,264 @@
+"""The HTTP routes: Hugging Face shapes where one exists (TEI's /embed, /info, /health; the fill-mask task), and
+/dnalens/* for what those cannot say. Every route checks its request here and hands the model work to the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import AsyncIterator, Hashable
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ..choices import DEFAULT_MAX_DIFFERENCES, POOLINGS
+from ..errors import DNALensError, InputError
+from ..model import MASKED
+from ..model.tokens import NUCLEOTIDE
+from ..ops.variant_inputs import pairs_input
+from ..ops.variants import check_scored
+from ..positions import parse_positions
+from ..sequence import NUCLEOTIDES
+from .batching import BatchQueue, QueueFull
+from .limits import Limits, TooLarge, authorised, records, sequences_field
+from .work import EMBED, PREDICT, VARIANTS, Result, Work
+
+MASK = "[MASK]"
+MAX_SITES = 10_000  # positions scored for one /dnalens/predict request
+PUBLIC = {"/health"}  # a load balancer's probe needs no token
+
+
+class Problem(Exception):
+    def __init__(self, status: int, message: str, error_type: str):
+        super().__init__(message)
+        self.status, self.error_type = status, error_type
+
+
+def _error(status: int, message: str, error_type: str, headers: dict | None = None) -> JSONResponse:
+    # TEI's error shape: {"error": ..., "error_type": ...}
+    return JSONResponse({"error": message, "error_type": error_type}, status_code=status, headers=headers)
+
+
+def _option(body: dict, name: str, kind: type | tuple, default=None):
+    value = body.get(name, default)
+    if value is not None and (not isinstance(value, kind) or (isinstance(value, bool) and kind is int)):
+        raise InputError(f"'{name}': expected {getattr(kind, '__name__', 'a valid value')}, got {value!r}")
+    return value
+
+
+class Server:
+    def __init__(self, work: Work, limits: Limits, token: str | None):
+        self.work, self.limits, self.token = work, limits, token
+        self.queue = BatchQueue(work, limits.queue, limits.max_batch_wait_ms / 1000)
+        self.requests = 0
+
+    async def body(self, request: Request) -> dict:
+        raw = b""
+        async for chunk in request.stream():  # a body without Content-Length stops being read at the limit
+            raw += chunk
+            if len(raw) > self.limits.max_body_bytes:
+                raise TooLarge(f"request body over {self.limits.max_body_bytes} bytes")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise Problem(400, f"the request body is not JSON ({error})", "validation") from None
+        if not isinstance(body, dict):
+            raise Problem(400, "the request body must be a JSON object", "validation")
+        return body
+
+    async def run(self, request: Request, key: Hashable, items: list, sequences: int) -> list[Result]:
+        request.state.sequences = sequences
+        try:
+            future = self.queue.submit(key, items)
+        except QueueFull as error:
+            raise Problem(503, f"server busy: {error}; retry shortly", "overloaded") from None
+        return await asyncio.wrap_future(future)
+
+    def info(self) -> dict:
+        model = {key: value for key, value in self.work.description.items() if key != "path"}  # no server paths
+        return {"model_id": model["id"], "model_dtype": model["dtype"], **self.limits.describe(),
+                "model": model, "stats": {"requests": self.requests, "operation_calls": self.queue.batches,
+                                          "forward_batches": self.work.runner.forward_batches}}
+
+
+def create_app(work: Work, limits: Limits, token: str | None) -> FastAPI:
+    server = Server(work, limits, token)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        server.queue.stop()  # after uvicorn has finished the in-flight requests
+
+    app = FastAPI(title="DNALens", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.server = server
+    _add_middleware(app, server)
+    _add_errors(app)
+    _add_hf_routes(app, server)
+    _add_dnalens_routes(app, server)
+    return app
+
+
+def _add_middleware(app: FastAPI, server: Server) -> None:
+    @app.middleware("http")
+    async def guard_and_log(request: Request, call_next):
+        started = time.perf_counter()
+        request.state.sequences = 0
+        length = request.headers.get("content-length", "")
+        if request.url.path not in PUBLIC and not authorised(request.headers.get("authorization"), server.token):
+            response = _error(401, "a bearer token is required (Authorization: Bearer TOKEN)", "unauthorized",
+                              {"WWW-Authenticate": "Bearer"})
+        elif length.isdigit() and int(length) > server.limits.max_body_bytes:  # refused before it is read
+            response = _error(413, f"request body of {length} bytes: at most {server.limits.max_body_bytes}",
+                              "validation")
+        else:
+            server.requests += 1
+            response = await call_next(request)
+        # One JSON line per request on stderr: what was asked, how it ended, how long it took.
+        print(json.dumps({"method": request.method, "route": request.url.path, "status": response.status_code,
+                          "sequences": request.state.sequences,
+                          "ms": round(1000 * (time.perf_counter() - started), 2)}), file=sys.stderr, flush=True)
+        return response
+
+
+def _add_errors(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def problem(request: Request, error: Problem) -> JSONResponse:
+        headers = {"Retry-After": "1"} if error.status == 503 else None
+        return _error(error.status, str(error), error.error_type, headers)
+
+    @app.exception_handler(TooLarge)
+    async def too_large(request: Request, error: TooLarge) -> JSONResponse:
+        return _error(413, str(error), "validation")
+
+    @app.exception_handler(DNALensError)
+    async def bad_input(request: Request, error: DNALensError) -> JSONResponse:
+        return _error(422, str(error), "validation")
+
+
+def _add_hf_routes(app: FastAPI, server: Server) -> None:
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/info")
+    async def info() -> dict:
+        return server.info()
+
+    @app.post("/embed")
+    async def embed(request: Request) -> list:
+        """TEI's feature extraction: mean-pooled last layer, as `dnalens embed` by default."""
+        body = await server.body(request)
+        batch = records(sequences_field(body.get("inputs")), server.limits)
+        results = await server.run(request, (EMBED, "mean", "-1", None, False), batch, len(batch))
+        vectors = [result.value for result in results]
+        if _option(body, "normalize", bool, False):
+            vectors = [(np.asarray(v) / max(np.linalg.norm(v), 1e-12)).tolist() for v in vectors]
+        return vectors
+
+    @app.post("/fill-mask")
+    async def fill_mask(request: Request) -> list:
+        body = await server.body(request)
+        text = body.get("inputs")
+        if not isinstance(text, str) or text.count(MASK) != 1:
+            raise InputError(f"'inputs': expected one DNA sequence with exactly one {MASK}")
+        top_k, targets = _fill_mask_parameters(body.get("parameters") or {})
+        _require_fill_mask(server.work)
+        site = text.index(MASK)
+        record = records([text.replace(MASK, "N")], server.limits)[0]
+        results = await server.run(request, (PREDICT,), [(record, parse_positions(str(site + 1)))], 1)
+        probabilities = results[0].value[0].probabilities
+        ranked = sorted(targets, key=lambda base: -probabilities[base])[:top_k]
+        return [{"sequence": record.sequence[:site] + base + record.sequence[site + 1 :],
+                 "score": probabilities[base], "token": server.work.model.token_id(base), "token_str": base}
+                for base in ranked]
+
+
+def _fill_mask_parameters(parameters: dict) -> tuple[int, list[str]]:
+    if not isinstance(parameters, dict):
+        raise InputError("'parameters': expected an object")
+    targets = _option(parameters, "targets", list, list(NUCLEOTIDES))
+    if not targets or any(target not in NUCLEOTIDES for target in targets):
+        raise InputError(f"'targets' {targets!r}: expected some of A, C, G, T")
+    top_k = _option(parameters, "top_k", int, 5)  # HF's default; at most the four bases
+    if top_k < 1:
+        raise InputError(f"'top_k' {top_k}: must be 1 or more")
+    return top_k, list(dict.fromkeys(targets))
+
+
+def _require_fill_mask(work: Work) -> None:
+    model = work.model
+    if model.family != MASKED or model.tokens.kind != NUCLEOTIDE:
+        raise Problem(400, f"fill-mask needs a masked model with one token per nucleotide; model '{model.id}' is "
+                           f"{model.family} with {model.tokens.kind} tokens (use /dnalens/predict, which scores "
+                           "every model family)", "validation")
+
+
+def _add_dnalens_routes(app: FastAPI, server: Server) -> None:
+    @app.post("/dnalens/embed")
+    async def dnalens_embed(request: Request) -> dict:
+        body = await server.body(request)
+        batch = records(sequences_field(body.get("sequences"), "sequences"), server.limits, _ids(body))
+        pooling = _option(body, "pooling", str, "mean")
+        if pooling not in POOLINGS:
+            raise InputError(f"'pooling' {pooling!r}: expected one of {', '.join(POOLINGS)}")
+        key = (EMBED, pooling, str(_option(body, "layer", (str, int), "-1")), _option(body, "window", int),
+               _option(body, "rc_average", bool, False))
+        results = await server.run(request, key, batch, len(batch))
+        meta = results[0].meta
+        return {"embeddings": [{"id": r.id, "vector": result.value} for r, result in zip(batch, results)],
+                "method": meta["method"], "warnings": meta["warnings"], "provenance": meta["provenance"]}
+
+    @app.post("/dnalens/predict")
+    async def dnalens_predict(request: Request) -> dict:
+        body = await server.body(request)
+        batch = records(sequences_field(body.get("sequences"), "sequences"), server.limits, _ids(body))
+        positions = parse_positions(str(_option(body, "positions", (str, int, list), "")).strip("[]"))
+        if not len(positions):
+            raise InputError("'positions': expected 1-based positions like \"5,17\" or \"10-20\"")
+        if len(positions) * len(batch) > MAX_SITES:
+            raise TooLarge(f"{len(positions) * len(batch)} sites in one request: at most {MAX_SITES}")
+        results = await server.run(request, (PREDICT,), [(r, positions) for r in batch], len(batch))
+        rows = [{key: value for key, value in site.row().items() if key != "method"}
+                for result in results for site in result.value]
+        meta = results[0].meta
+        return {"predictions": rows, "method": meta["method"], "warnings": meta["warnings"],
+                "provenance": {**meta["provenance"], "parameters": {"positions": positions.describe(),
+                                                                     "input": "request"}}}
+
+    @app.post("/dnalens/variants")
+    async def dnalens_variants(request: Request) -> dict:
+        body = await server.body(request)
+        pairs, key = _variant_request(body, server.limits)
+        results = await server.run(request, key, pairs, 2 * len(pairs))
+        warnings = check_scored([result.value for result in results], pairs_input(pairs, key[-1]))
+        meta = results[0].meta
+        rows = [{**result.value.case.identity, "pair": number,
+                 **{score: result.value.scores[score] for score in meta["scores"]},
+                 "status": str(result.value.status)} for number, result in enumerate(results, start=1)]
+        return {"variants": rows, "method": meta["method"], "warnings": warnings, "provenance": meta["provenance"]}
+
+
+def _ids(body: dict) -> list[str] | None:
+    ids = body.get("ids")
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+        raise InputError("'ids': expected a list of names, one per sequence")
+    return ids
+
+
+def _variant_request(body: dict, limits: Limits) -> tuple[list, tuple]:
+    pairs = body.get("pairs")
+    if not isinstance(pairs, list) or not pairs or not all(
+            isinstance(p, dict) and isinstance(p.get("ref"), str) and isinstance(p.get("alt"), str) for p in pairs):
+        raise InputError("'pairs': expected a non-empty list of {\"ref\": DNA, \"alt\": DNA, \"id\": name}")
+    ids = [str(p.get("id", f"pair{i}")) for i, p in enumerate(pairs, start=1)]
+    refs = records([p["ref"] for p in pairs], limits, ids)
+    alts = records([p["alt"] for p in pairs], limits, ids)
+    pooling = _option(body, "pooling", str, "mean")
+    if pooling not in POOLINGS:
+        raise InputError(f"'pooling' {pooling!r}: expected one of {', '.join(POOLINGS)}")
+    key = (VARIANTS, _option(body, "scores", str), pooling, str(_option(body, "layer", (str, int), "-1")),
+           _option(body, "rc_average", bool, False), _option(body, "max_differences", int, DEFAULT_MAX_DIFFERENCES))
+    return list(zip(refs, alts)), key

@@ -1,0 +1,82 @@
+"""The model's side of the server: a batch of requests' items → one operation call (ops/), in the worker thread
+(batching.py). Each result carries what its response says about the method and parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+
+from ..compute.embedder import EmbeddingOptions
+from ..model import LanguageModel
+from ..ops.embed import Embed
+from ..ops.predict import Predict
+from ..ops.variant_inputs import pairs_input
+from ..ops.variants import Variants
+from ..provenance import provenance
+from ..runner import Runner
+
+EMBED, PREDICT, VARIANTS = "embed", "predict", "variants"
+
+
+@dataclass
+class CountingRunner(Runner):
+    """A Runner that counts its forward batches, so /info can show how requests were batched."""
+
+    forward_batches: int = 0
+
+    def map_items(self, sizes, compute):
+        def counted(indices):
+            self.forward_batches += 1
+            return compute(indices)
+
+        return super().map_items(sizes, counted)
+
+
+@dataclass(frozen=True)
+class Result:
+    value: object
+    meta: dict  # method lines and provenance, the same for every item of a batch
+
+
+class Work:
+    def __init__(self, model: LanguageModel, warn: Callable[[str], None]):
+        self.model = model
+        self.description = model.describe()
+        self.runner = CountingRunner.for_model(model, warn)
+
+    def __call__(self, key: Hashable, items: list) -> Sequence[Result]:
+        kind, *options = key
+        return {EMBED: self._embed, PREDICT: self._predict, VARIANTS: self._variants}[kind](options, items)
+
+    def _provenance(self, operation: str, parameters: dict) -> dict:
+        return provenance(self.description, operation, parameters)
+
+    def _embed(self, options: list, records: list) -> list[Result]:
+        pooling, layer, window, rc_average = options
+        operation = Embed(self.model, EmbeddingOptions(pooling, layer, window, None, rc_average), self.runner)
+        vectors = [embedding.vector.tolist() for embedding in operation.records(records)]
+        meta = {"method": operation.method, "warnings": operation.warnings(),
+                "provenance": self._provenance("embed", operation.parameters("request"))}
+        return [Result(vector, meta) for vector in vectors]
+
+    def _predict(self, options: list, requests: list) -> list[Result]:
+        """requests: (record, positions) pairs; each result is that record's list of BaseProbabilities."""
+        operation = Predict(self.model, None, self.runner)
+        scored = list(operation.records_at(requests))
+        meta = {"method": operation.method, "warnings": operation.warnings(),
+                "provenance": self._provenance("predict", {"positions": "per request", "input": "request"})}
+        results, start = [], 0
+        for _, positions in requests:
+            results.append(Result(scored[start : start + len(positions)], meta))
+            start += len(positions)
+        return results
+
+    def _variants(self, options: list, pairs: list) -> list[Result]:
+        scores, pooling, layer, rc_average, max_differences = options
+        operation = Variants(self.model, self.runner, scores=scores, embedding=EmbeddingOptions(pooling, layer),
+                             rc_average=rc_average)
+        source = pairs_input(pairs, max_differences)
+        scored = list(operation.records(source))
+        meta = {"scores": operation.scores, "method": operation.method_lines(),
+                "provenance": self._provenance("variants", operation.parameters(source))}
+        return [Result(record, meta) for record in scored]

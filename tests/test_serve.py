@@ -1,0 +1,259 @@
+"""`dnalens serve`: a real server process on 127.0.0.1 with the tiny model, compared with local runs (issue 20)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import TEST_DATA
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+from dnalens.io.fasta import read_fasta
+
+TINY = TEST_DATA / "tiny-model"
+TOKEN = "test-token-0123456789"
+MAX_BODY = 50_000
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Client:
+    def __init__(self, port: int, token: str | None = TOKEN):
+        self.base, self.token = f"http://127.0.0.1:{port}", token
+
+    def call(self, route: str, body: object = None, *, raw: bytes | Iterator[bytes] | None = None,
+             token: str | None = "default") -> tuple[int, object, dict]:
+        """(status, parsed JSON, headers), for errors too."""
+        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + route, data=data, method="GET" if data is None else "POST")
+        token = self.token if token == "default" else token
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, json.loads(response.read()), _lower(response.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null"), _lower(error.headers)
+
+
+def _lower(headers) -> dict:
+    return {key.lower(): value for key, value in headers.items()}
+
+
+@contextlib.contextmanager
+def _running(*options: str):
+    """A server process on a free loopback port, stopped (SIGTERM, graceful) afterwards."""
+    port = _free_port()
+    env = {**os.environ, "DNALENS_TOKEN": TOKEN}
+    process = subprocess.Popen([sys.executable, "-m", "dnalens.cli", "serve", "--model", str(TINY), "--device", "cpu",
+                                "--port", str(port), *options], env=env, stderr=subprocess.PIPE, text=True)
+    client = Client(port)
+    client.log = log = []
+    reader = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if client.call("/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert process.poll() is None, "the server exited: " + "".join(log)
+            assert time.monotonic() < deadline, "the server did not start within 60 s"
+            time.sleep(0.2)
+        yield client
+    finally:
+        process.terminate()  # uvicorn's graceful shutdown, then the CLI's exit status for SIGTERM
+        assert process.wait(timeout=30) in (0, 143)
+        reader.join(timeout=5)
+        assert not any("Traceback" in line for line in log), "".join(log)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with _running("--max-body-bytes", str(MAX_BODY), "--max-sequences", "16", "--max-batch-wait-ms", "5") as client:
+        yield client
+
+
+def _table(path: Path) -> list[list[str]]:
+    return [line.rstrip("\n").split("\t") for line in path.read_text().splitlines() if not line.startswith("#")]
+
+
+def test_embed_equals_local_run_in_the_tei_shape(server, run_cli, tmp_path):
+    fasta = TEST_DATA / "sequences.fa"
+    assert run_cli("embed", fasta, "-o", tmp_path / "e.tsv", "--model", TINY, "--device", "cpu", "--quiet").code == 0
+    header, *rows = _table(tmp_path / "e.tsv")
+    status, vectors, _ = server.call("/embed", {"inputs": [r.sequence for r in read_fasta(fasta)]})
+    assert status == 200
+    assert isinstance(vectors, list) and all(isinstance(v, list) and all(isinstance(x, float) for x in v)
+                                             for v in vectors)
+    assert len(vectors) == len(rows) and len(vectors[0]) == len(header) - 1
+    for row, vector in zip(rows, vectors):
+        assert max(abs(float(a) - b) for a, b in zip(row[1:], vector)) < 1e-5
+    status, single, _ = server.call("/embed", {"inputs": next(read_fasta(fasta)).sequence})  # a str: one vector
+    assert status == 200 and len(single) == 1
+
+
+def test_fill_mask_equals_predict_in_the_hf_shape(server, run_cli, tmp_path):
+    record = next(read_fasta(TEST_DATA / "sequences.fa"))
+    assert run_cli("predict", TEST_DATA / "sequences.fa", "-o", tmp_path / "p.tsv", "--positions", "30",
+                   "--model", TINY, "--device", "cpu", "--quiet").code == 0
+    header, *rows = _table(tmp_path / "p.tsv")
+    local = dict(zip(header, rows[0]))
+    masked = record.sequence[:29] + "[MASK]" + record.sequence[30:]
+    status, answer, _ = server.call("/fill-mask", {"inputs": masked, "parameters": {"top_k": 4,
+                                                                                  "targets": list("ACGT")}})
+    assert status == 200 and len(answer) == 4
+    assert all(set(item) == {"sequence", "score", "token", "token_str"} for item in answer)
+    assert [item["score"] for item in answer] == sorted((item["score"] for item in answer), reverse=True)
+    for item in answer:
+        assert abs(item["score"] - float(local[item["token_str"]])) < 1e-5
+        assert item["sequence"] == record.sequence[:29] + item["token_str"] + record.sequence[30:]
+        assert isinstance(item["token"], int)
+    status, two, _ = server.call("/fill-mask", {"inputs": masked, "parameters": {"top_k": 1, "targets": ["A", "T"]}})
+    assert status == 200 and len(two) == 1 and two[0]["token_str"] in "AT"
+    status, error, _ = server.call("/fill-mask", {"inputs": "ACGTACGT"})
+    assert status == 422 and "[MASK]" in error["error"]
+
+
+def test_variants_equal_local_paired_run(server, run_cli, write_fasta, tmp_path):
+    refs = list(read_fasta(TEST_DATA / "exon_ref.fa", unique_ids=False))[:6]
+    alts = list(read_fasta(TEST_DATA / "exon_alt.fa", unique_ids=False))[:6]
+    ref_path = write_fasta([(r.id, r.sequence) for r in refs], "ref.fa")
+    alt_path = write_fasta([(r.id, r.sequence) for r in alts], "alt.fa")
+    assert run_cli("variants", "--ref-fasta", ref_path, "--alt-fasta", alt_path, "-o", tmp_path / "v.tsv",
+                   "--model", TINY, "--device", "cpu", "--quiet").code == 0
+    header, *rows = _table(tmp_path / "v.tsv")
+    status, answer, _ = server.call("/dnalens/variants", {"pairs": [{"id": r.id, "ref": r.sequence, "alt": a.sequence}
+                                                                    for r, a in zip(refs, alts)]})
+    assert status == 200
+    assert answer["provenance"]["operation"] == "variants" and answer["provenance"]["weights_sha256"]
+    assert any(line.startswith("llr method:") for line in answer["method"])
+    for row, got in zip(rows, answer["variants"], strict=True):
+        local = dict(zip(header, row))
+        assert (str(got["pair"]), got["id"], str(got["position"]), got["ref"], got["alt"], got["status"]) == (
+            local["pair"], local["id"], local["position"], local["ref"], local["alt"], local["status"])
+        for score in ("l2", "cosine", "llr"):
+            assert (got[score] is None) == (local[score] == "")
+            if got[score] is not None:
+                assert abs(got[score] - float(local[score])) < 1e-5
+
+
+def test_dnalens_embed_and_predict_routes(server):
+    status, answer, _ = server.call("/dnalens/embed", {"sequences": ["ACGTACGTTT", "GGGCCCAAAT"], "ids": ["a", "b"],
+                                                       "pooling": "max", "layer": "1", "rc_average": True})
+    assert status == 200 and [e["id"] for e in answer["embeddings"]] == ["a", "b"]
+    assert answer["provenance"]["parameters"]["pooling"] == "max" and "reverse complement" in answer["method"]
+    status, answer, _ = server.call("/dnalens/predict", {"sequences": ["ACGTACGTTT"], "positions": "2,5-6"})
+    assert status == 200 and [p["position"] for p in answer["predictions"]] == [2, 5, 6]
+    assert abs(sum(answer["predictions"][0][b] for b in "ACGT") - 1) < 1e-5 and answer["method"] == "masked-token"
+
+
+def test_info_and_auth(server):
+    status, info, _ = server.call("/info")
+    assert status == 200 and info["model_id"] == str(TINY) and info["max_client_batch_size"] == 16
+    assert info["max_input_length"] > 0 and "path" not in info["model"]
+    assert server.call("/info", token=None)[0] == 401
+    status, error, headers = server.call("/embed", {"inputs": "ACGT"}, token="wrong")
+    assert status == 401 and "bearer token" in error["error"] and headers.get("www-authenticate") == "Bearer"
+    assert server.call("/health", token=None)[0] == 200  # a load balancer's probe
+
+
+def test_bad_requests_get_clear_4xx(server):
+    status, error, _ = server.call("/embed", raw=b'{"inputs": ' + b"A" * MAX_BODY + b'"}')
+    assert status == 413 and "at most" in error["error"]
+    status, error, _ = server.call("/embed", raw=iter([b'{"inputs": "', b"A" * MAX_BODY, b'"}']))  # chunked
+    assert status == 413 and "over" in error["error"]
+    status, error, _ = server.call("/embed", raw=b'{"inputs": ')
+    assert status == 400 and "not JSON" in error["error"]
+    status, error, _ = server.call("/embed", {"inputs": ["ACGT", "ACGUX"]})
+    assert status == 422 and "not DNA" in error["error"] and "'seq2'" in error["error"]
+    status, error, _ = server.call("/embed", {"inputs": ["ACGT"] * 17})
+    assert status == 413 and "at most 16" in error["error"]
+    status, error, _ = server.call("/embed", {"inputs": 5})
+    assert status == 422 and "'inputs'" in error["error"]
+    status, error, _ = server.call("/dnalens/embed", {"sequences": ["ACGT"], "layer": "9"})
+    assert status == 422 and "layer" in error["error"]
+
+
+def test_refuses_an_open_bind_without_a_token():
+    env = {key: value for key, value in os.environ.items() if key != "DNALENS_TOKEN"}
+    done = subprocess.run([sys.executable, "-m", "dnalens.cli", "serve", "--host", "0.0.0.0", "--model", str(TINY)],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "without a token" in done.stderr
+
+
+def test_load_concurrent_clients_are_batched(server):
+    """8 clients × 25 requests: every answer is its own request's, and fewer forward passes than requests."""
+    records = list(read_fasta(TEST_DATA / "sequences.fa"))
+    status, expected, _ = server.call("/embed", {"inputs": [r.sequence for r in records]})
+    assert status == 200
+    before = server.call("/info")[1]["stats"]["forward_batches"]
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    def client(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(25):
+            index = rng.randrange(len(records))
+            started = time.perf_counter()
+            status, vectors, _ = server.call("/embed", {"inputs": records[index].sequence})
+            latencies.append(time.perf_counter() - started)
+            if status != 200 or max(abs(a - b) for a, b in zip(vectors[0], expected[index])) > 1e-5:
+                failures.append(f"client {seed}: record {index}: {status}")
+
+    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures and len(latencies) == 200
+    forward = server.call("/info")[1]["stats"]["forward_batches"] - before
+    assert forward < 200
+    p50, p95 = statistics.quantiles(latencies, n=100)[49], statistics.quantiles(latencies, n=100)[94]
+    print(f"\nserve load test: 200 requests, {forward} forward batches, p50 {1000 * p50:.1f} ms, "
+          f"p95 {1000 * p95:.1f} ms")
+    assert sum('"route": "/embed"' in line for line in server.log) >= 200  # one access-log line per request
+
+
+def test_a_full_queue_answers_503_with_retry_after():
+    """Queue of 1 and a long batching wait: requests that cannot batch together (different layers) are refused."""
+    with _running("--queue", "1", "--max-batch-wait-ms", "400") as client:
+        answers: list[tuple[int, object, dict]] = []
+
+        def ask(layer: int) -> None:
+            answers.append(client.call("/dnalens/embed", {"sequences": ["ACGTACGT"], "layer": str(layer % 3),
+                                                          "pooling": ["mean", "max"][layer % 2]}))
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        statuses = sorted(status for status, _, _ in answers)
+        assert statuses.count(200) >= 1 and statuses.count(503) >= 1 and set(statuses) <= {200, 503}
+        busy = next((error, headers) for status, error, headers in answers if status == 503)
+        assert "busy" in busy[0]["error"] and busy[1]["retry-after"] == "1"
