@@ -257,3 +257,55 @@ def test_a_full_queue_answers_503_with_retry_after():
         assert statuses.count(200) >= 1 and statuses.count(503) >= 1 and set(statuses) <= {200, 503}
         busy = next((error, headers) for status, error, headers in answers if status == 503)
         assert "busy" in busy[0]["error"] and busy[1]["retry-after"] == "1"
+        # SIGTERM while a long request runs: uvicorn lets it finish before the process ends.
+        records = [r.sequence for r in read_fasta(TEST_DATA / "sequences.fa") if len(r.sequence) >= 350]
+        assert len(records) == 6
+        slow: list = []
+        in_flight = threading.Thread(target=lambda: slow.append(client.call(
+            "/dnalens/predict", {"sequences": records, "positions": "1-200"})))
+        started = time.monotonic()
+        in_flight.start()
+        time.sleep(0.3)
+    in_flight.join(timeout=60)
+    assert slow and slow[0][0] == 200 and len(slow[0][1]["predictions"]) == 6 * 200
+    print(f"\nin-flight request finished {time.monotonic() - started:.1f} s after it started")
+
+
+def test_a_failing_request_does_not_fail_its_batch():
+    from dnalens.serve.batching import BatchQueue
+
+    calls: list[list] = []
+
+    def handler(key, items):
+        calls.append(list(items))
+        if "bad" in items:
+            raise ValueError("bad item")
+        return [item.upper() for item in items]
+
+    queue = BatchQueue(handler, capacity=8, max_wait_s=0.2)
+    try:
+        futures = [queue.submit(("k",), items) for items in (["a"], ["bad"], ["b", "c"])]
+        assert futures[0].result(5) == ["A"] and futures[2].result(5) == ["B", "C"]
+        with pytest.raises(ValueError):
+            futures[1].result(5)
+        assert calls[0] == ["a", "bad", "b", "c"]  # first tried together, then one by one
+    finally:
+        queue.stop()
+
+
+def test_fill_mask_refuses_other_model_kinds():
+    from types import SimpleNamespace
+
+    from dnalens.serve.app import Problem, _require_fill_mask
+
+    kmer = SimpleNamespace(model=SimpleNamespace(id="k", family="masked", tokens=SimpleNamespace(kind="kmer")))
+    with pytest.raises(Problem) as refused:
+        _require_fill_mask(kmer)
+    assert refused.value.status == 400 and "one token per nucleotide" in str(refused.value)
+
+
+def test_missing_fastapi_is_one_line():
+    code = ("import sys; sys.modules['fastapi'] = None; from dnalens.cli import main; "
+            f"sys.exit(main(['serve', '--model', {str(TINY)!r}]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "dnalens[serve]" in done.stderr
