@@ -23,6 +23,12 @@ def _hash_files(paths: tuple[str, ...], signature: tuple) -> str:
     return digest.hexdigest()
 
 
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of one file (cached while its size and modification time stay the same)."""
+    stat = Path(path).stat()
+    return _hash_files((str(path),), (str(path), stat.st_size, stat.st_mtime_ns))
+
+
 def weights_sha256(folder: Path) -> str:
     """SHA-256 over the model's weight files in name order (one file: that file's own hash)."""
     files = sorted(p for p in folder.glob("*") if p.suffix in {".safetensors", ".bin", ".pt", ".pth"})

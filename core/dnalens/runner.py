@@ -63,6 +63,12 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
 
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
     """Consecutive lists of at most `size` items: the unit of streaming (memory stays flat)."""

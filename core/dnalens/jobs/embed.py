@@ -56,33 +56,32 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
     vectors: list[np.ndarray] = []
     figures: dict = {}
     sequences = take_shard(read_fasta(fasta), total, shard, context.warn, chunk=CHUNK)
-    progress = context.progress(shard_total(shard, total, CHUNK), "embed")
-    try:
-        with OutputSet(inputs=[fasta, labels]) as outputs:
-            table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [f"method: {operation.method}"],
-                                   ["id"] + [f"e{i}" for i in range(operation.dimension)])
-            for embedding in operation.records(sequences, progress):
-                table.write([embedding.id, *(float(v) for v in embedding.vector)])
-                if keep:
-                    ids.append(embedding.id)
-                    vectors.append(embedding.vector)
-            for message in operation.warnings():
-                context.warn(message)
-            matrix = np.stack(vectors) if keep else None
-            if npz:
-                write_npz(outputs.path(npz), record, ids=np.array(ids), embeddings=matrix)
-            if heatmap:
-                from ..plots import embedding_heatmap, save_figure
+    with (
+        context.progress(shard_total(shard, total, CHUNK), "embed") as progress,
+        OutputSet(inputs=[fasta, labels]) as outputs,
+    ):
+        table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [f"method: {operation.method}"],
+                               ["id"] + [f"e{i}" for i in range(operation.dimension)])
+        for embedding in operation.records(sequences, progress):
+            table.write([embedding.id, *(float(v) for v in embedding.vector)])
+            if keep:
+                ids.append(embedding.id)
+                vectors.append(embedding.vector)
+        for message in operation.warnings():
+            context.warn(message)
+        matrix = np.stack(vectors) if keep else None
+        if npz:
+            write_npz(outputs.path(npz), record, ids=np.array(ids), embeddings=matrix)
+        if heatmap:
+            from ..plots import embedding_heatmap, save_figure
 
-                figures["heatmap"] = embedding_heatmap(ids, matrix)
-                save_figure(figures["heatmap"], outputs.path(heatmap), record)
-            if projection:
-                figures["projection"] = _projection_figure(ids, matrix, label_map, projection_method, context)
-                from ..plots import save_figure
+            figures["heatmap"] = embedding_heatmap(ids, matrix)
+            save_figure(figures["heatmap"], outputs.path(heatmap), record)
+        if projection:
+            figures["projection"] = _projection_figure(ids, matrix, label_map, projection_method, context)
+            from ..plots import save_figure
 
-                save_figure(figures["projection"], outputs.path(projection), record)
-    finally:
-        progress.close()
+            save_figure(figures["projection"], outputs.path(projection), record)
     written = [Path(p) for p in (out_tsv, npz, heatmap, projection) if p]
     return EmbedResult(table.rows, operation.dimension, operation.embedder.windowed_sequences, written, figures)
 

@@ -145,35 +145,31 @@ def _write(operation: Mutagenesis, targets: Iterator[Target], total: int, out_ts
 
         drawn = MutagenesisMap(MAX_HEATMAP_POSITIONS)
     positions = substitutions = 0
-    progress = context.progress(total, "mutagenesis positions")
-    try:
-        with OutputSet(inputs=inputs) as outputs:
-            table = TsvWriter.open(outputs, out_tsv, header, COLUMNS)
-            track = BedGraphWriter(outputs.open_text(bedgraph), "DNALens log P(ref)",
-                                   "natural log of the model's probability of the reference base", header) \
-                if bedgraph else None
-            for target in targets:
-                for mutated in operation.records(target, progress):
-                    if mutated.scored:
-                        table.write_all(mutated.rows())
-                        positions += 1
-                        substitutions += 3
-                        if track:
-                            track.write(mutated.id, mutated.position, mutated.ref_log_prob)
-                    if heatmap:
-                        drawn.add(mutated.id, mutated.position, mutated.ref, mutated.llr_row())
-            for message in operation.warnings():
-                context.warn(message)
-            if heatmap and drawn.left_out:
-                context.warn(f"the heatmap draws {len(drawn.positions)} positions of {drawn.id}; the table has "
-                             f"all {len(drawn.positions) + drawn.left_out}")
-            figures = {}
-            if heatmap:
-                from ..plots import save_figure
+    with context.progress(total, "mutagenesis positions") as progress, OutputSet(inputs=inputs) as outputs:
+        table = TsvWriter.open(outputs, out_tsv, header, COLUMNS)
+        track = BedGraphWriter(outputs.open_text(bedgraph), "DNALens log P(ref)",
+                               "natural log of the model's probability of the reference base", header) \
+            if bedgraph else None
+        for target in targets:
+            for mutated in operation.records(target, progress):
+                if mutated.scored:
+                    table.write_all(mutated.rows())
+                    positions += 1
+                    substitutions += 3
+                    if track:
+                        track.write(mutated.id, mutated.position, mutated.ref_log_prob)
+                if heatmap:
+                    drawn.add(mutated.id, mutated.position, mutated.ref, mutated.llr_row())
+        for message in operation.warnings():
+            context.warn(message)
+        if heatmap and drawn.left_out:
+            context.warn(f"the heatmap draws {len(drawn.positions)} positions of {drawn.id}; the table has "
+                         f"all {len(drawn.positions) + drawn.left_out}")
+        figures = {}
+        if heatmap:
+            from ..plots import save_figure
 
-                figures["mutagenesis"] = drawn.figure()
-                save_figure(figures["mutagenesis"], outputs.path(heatmap), record)
-    finally:
-        progress.close()
+            figures["mutagenesis"] = drawn.figure()
+            save_figure(figures["mutagenesis"], outputs.path(heatmap), record)
     written = [Path(p) for p in (out_tsv, heatmap, bedgraph) if p]
     return MutagenesisResult(positions, substitutions, operation.method, written, figures)

@@ -46,28 +46,27 @@ def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, 
 
         tracks = NucleotideTracks()
     sites = shard_range(shard, total, context.warn, "positions", SITES_PER_BATCH) if shard else None
-    progress = context.progress(shard_total(shard, total, SITES_PER_BATCH), "predict positions")
-    try:
-        with OutputSet(inputs=[fasta]) as outputs:
-            table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [f"method: {operation.method}"],
-                                   COLUMNS)
-            for probabilities in operation.records(read_fasta(fasta), progress, sites):
-                row = probabilities.row()
-                table.write(row)
-                if plot:
-                    tracks.add(row)
-            for message in operation.warnings():
-                context.warn(message)
+    with (
+        context.progress(shard_total(shard, total, SITES_PER_BATCH), "predict positions") as progress,
+        OutputSet(inputs=[fasta]) as outputs,
+    ):
+        table = TsvWriter.open(outputs, out_tsv, provenance_lines(record) + [f"method: {operation.method}"],
+                               COLUMNS)
+        for probabilities in operation.records(read_fasta(fasta), progress, sites):
+            row = probabilities.row()
+            table.write(row)
             if plot:
-                from ..plots import save_figure
+                tracks.add(row)
+        for message in operation.warnings():
+            context.warn(message)
+        if plot:
+            from ..plots import save_figure
 
-                figures["probabilities"] = tracks.figure()
-                save_figure(figures["probabilities"], outputs.path(plot), record)
-                if tracks.sequences_left_out:
-                    context.warn(f"the plot draws the first {len(tracks.tracks)} of {len(tracks.sequences)} "
-                                 "sequences; the table has every position")
-    finally:
-        progress.close()
+            figures["probabilities"] = tracks.figure()
+            save_figure(figures["probabilities"], outputs.path(plot), record)
+            if tracks.sequences_left_out:
+                context.warn(f"the plot draws the first {len(tracks.tracks)} of {len(tracks.sequences)} "
+                             "sequences; the table has every position")
     return PredictResult(table.rows, operation.method, [Path(p) for p in (out_tsv, plot) if p], figures)
 
 

@@ -16,7 +16,6 @@ run; shards are cut on the operation's chunk grid, so M does not change the numb
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -24,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.json_document import write_json
 from ..io.outputs import OutputSet, check_output_target
-from ..provenance import package_versions
+from ..provenance import file_sha256, package_versions
 from ..shards import Shard
 from .merge import write_merged
 
@@ -36,7 +36,6 @@ MANIFEST = "manifest.json"
 FORMAT = 1  # the manifest's layout
 # Output options a resumable run can write as parts, with the parts' suffix (merge joins these formats).
 PART_SUFFIXES = {"output": ".tsv", "vcf_out": ".vcf", "bedgraph": ".bedgraph"}
-_BLOCK = 1 << 20
 
 # One shard job: the shard and the part path for each output option (keys of PART_SUFFIXES that are given).
 RunShard = Callable[[Shard, dict[str, Path]], object]
@@ -70,12 +69,8 @@ def refuse_unresumable(shard: Shard | None, vcf_out: str | Path | None = None, *
 
 
 def file_identity(path: str | Path) -> dict:
-    """Size and SHA-256 (read in 1 MiB blocks) of an input file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(_BLOCK), b""):
-            digest.update(block)
-    return {"size": Path(path).stat().st_size, "sha256": digest.hexdigest()}
+    """Size and SHA-256 of an input file."""
+    return {"size": Path(path).stat().st_size, "sha256": file_sha256(path)}
 
 
 def run_resumable(command: str, outputs: dict[str, str | Path], parameters: dict, inputs: dict[str, str | Path],
@@ -121,9 +116,7 @@ def _start(work: Path, manifest: dict, inputs: dict[str, str | Path], chunks: Ca
     manifest["inputs"] = {name: {"path": str(path), **file_identity(path)} for name, path in inputs.items()}
     work.mkdir(exist_ok=True)
     with OutputSet(inputs=list(inputs.values())) as files:
-        handle = files.open_text(work / MANIFEST)
-        json.dump(manifest, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+        write_json(files.path(work / MANIFEST), manifest)
 
 
 def _read_manifest(work: Path) -> dict | None:

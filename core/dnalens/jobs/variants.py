@@ -54,22 +54,22 @@ def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str 
     header = (provenance_lines(provenance(model.describe(), "variants", operation.parameters(source)))
               + operation.method_lines())
     chosen = operation.scores
-    progress = context.progress(source.total, "variants")
-    try:
-        with source, OutputSet(inputs=[ref_fasta, alt_fasta, vcf, *reference_files(reference)]) as outputs:
-            table = TsvWriter.open(outputs, out_tsv, header, source.columns + chosen + ["status"])
-            annotated = _vcf_writer(outputs, vcf_out, source.vcf_file.header, chosen, header, context) \
-                if vcf_out else None
-            for scored in operation.records(source, progress):
-                table.write([scored.case.identity[c] for c in source.columns]
-                            + [scored.scores[s] for s in chosen] + [str(scored.status)])
-                if annotated:
-                    annotated.write(scored.case.variant, {**{INFO_FIELDS[s][0]: scored.scores.get(s) for s in chosen},
-                                                          "DNALENS_STATUS": str(scored.status)})
-            warnings = operation.finish(source)
-            written = [Path(out_tsv)] + (annotated.finish() if annotated else [])
-    finally:
-        progress.close()
+    with (
+        context.progress(source.total, "variants") as progress,
+        source,
+        OutputSet(inputs=[ref_fasta, alt_fasta, vcf, *reference_files(reference)]) as outputs,
+    ):
+        table = TsvWriter.open(outputs, out_tsv, header, source.columns + chosen + ["status"])
+        annotated = _vcf_writer(outputs, vcf_out, source.vcf_file.header, chosen, header, context) \
+            if vcf_out else None
+        for scored in operation.records(source, progress):
+            table.write([scored.case.identity[c] for c in source.columns]
+                        + [scored.scores[s] for s in chosen] + [str(scored.status)])
+            if annotated:
+                annotated.write(scored.case.variant, {**{INFO_FIELDS[s][0]: scored.scores.get(s) for s in chosen},
+                                                      "DNALENS_STATUS": str(scored.status)})
+        warnings = operation.finish(source)
+        written = [Path(out_tsv)] + (annotated.finish() if annotated else [])
     for message in warnings:
         context.warn(message)
     counted, scored_count, skipped = operation.counts

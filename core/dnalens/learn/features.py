@@ -35,10 +35,7 @@ def embed_all(model: LanguageModel, sequences: list[str], options: EmbeddingOpti
               context: RunContext) -> np.ndarray:
     """One embedding per sequence, through the caller's runner (its batch budget, device and Cancel)."""
     embedder = Embedder(model, options, runner)
-    progress = context.progress(len(sequences), "embed")
-    try:
+    with context.progress(len(sequences), "embed") as progress:
         features = np.concatenate([embedder.embed(chunk, progress) for chunk in chunked(sequences, EMBED_CHUNK)])
-    finally:
-        progress.close()
     require_finite(features, [f"sequence {i}" for i in range(1, len(sequences) + 1)], "embeddings")
     return features

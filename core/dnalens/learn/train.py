@@ -4,7 +4,6 @@ then the estimator refitted on every example. Returns what was learnt; writing i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +12,7 @@ from ..cancel import check_cancelled
 from ..compute.embedder import EmbeddingOptions
 from ..context import RunContext
 from ..model import LanguageModel
-from ..runner import Progress, Runner
+from ..runner import Runner
 from .data import Labelled, targets_of
 from .estimators import build_estimator, tuned_parameters
 from .features import KMER_K, embed_all, kmer_frequencies
@@ -66,15 +65,6 @@ class Training:
         return {name: self.table[name].get("roc_auc", {}).get("value") for name in self.predictions}
 
 
-@contextmanager
-def _stage(context: RunContext, total: int, name: str) -> Iterator[Progress]:
-    progress = context.progress(total, name)
-    try:
-        yield progress
-    finally:
-        progress.close()
-
-
 def train(model: LanguageModel, data: Labelled, *, task: str, kind: str, runner: Runner, context: RunContext,
           cv: int = 5, seed: int = 0, embedding: EmbeddingOptions | None = None) -> Training:
     embedding = embedding or EmbeddingOptions()
@@ -84,18 +74,18 @@ def train(model: LanguageModel, data: Labelled, *, task: str, kind: str, runner:
     features = embed_all(model, data.sequences, embedding, runner, context)
     matrices = {"language_model": features, "kmer_baseline": kmer_frequencies(data.sequences)}
     # One progress stage per kind of work, so the app's time estimate compares like with like.
-    with _stage(context, len(FEATURE_SETS) * len(splits), "cross-validation") as progress:
+    with context.progress(len(FEATURE_SETS) * len(splits), "cross-validation") as progress:
         predictions = {name: out_of_fold(matrices[name], targets, task, kind, splits, seed, progress)
                        for name in FEATURE_SETS}
     values = {name: metrics(targets, predicted, task) for name, predicted in predictions.items()}
     values[DIFFERENCE] = {metric: value - values["kmer_baseline"][metric]
                           for metric, value in values["language_model"].items()}
-    with _stage(context, BOOTSTRAP, "bootstrap intervals") as progress:
+    with context.progress(BOOTSTRAP, "bootstrap intervals") as progress:
         intervals = paired_bootstrap(targets, predictions, task, seed, progress)
     table = {name: {metric: {"value": value, "ci95": intervals[name].get(metric)} for metric, value in per.items()}
              for name, per in values.items()}
     check_cancelled()
-    with _stage(context, 1, "final fit") as progress:
+    with context.progress(1, "final fit") as progress:
         fitted = build_estimator(kind, task, seed).fit(features, targets)
         progress.advance(1)
     # Keep only the refitted best pipeline of a penalty search: smaller, and all that predicting needs.
