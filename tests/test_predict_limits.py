@@ -72,6 +72,12 @@ def test_progress_counts_positions_so_one_long_sequence_moves_the_bar(loaded, wr
         def close(self):
             pass
 
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.close()
+
     monkeypatch.setattr(predict_module, "SITES_PER_BATCH", 50)
     context = RunContext(quiet=True)
     monkeypatch.setattr(context, "progress", lambda total, label: Recorder(total, label))
