@@ -93,7 +93,8 @@ def _running(*options: str):
 
 @pytest.fixture(scope="module")
 def server():
-    with _running("--max-body-bytes", str(MAX_BODY), "--max-sequences", "16", "--max-batch-wait-ms", "5") as client:
+    with _running("--max-body-bytes", str(MAX_BODY), "--max-sequences", "16", "--max-batch-wait-ms", "5",
+                  "--max-mutagenesis-positions", "300") as client:
         yield client
 
 
@@ -159,6 +160,41 @@ def test_variants_equal_local_paired_run(server, run_cli, write_fasta, tmp_path)
             assert (got[score] is None) == (local[score] == "")
             if got[score] is not None:
                 assert abs(got[score] - float(local[score])) < 1e-5
+
+
+def test_mutagenesis_equals_local_run(server, run_cli, write_fasta, tmp_path):
+    records = list(read_fasta(TEST_DATA / "sequences.fa"))[:2]
+    fasta = write_fasta([(r.id, r.sequence) for r in records], "m.fa")
+    assert run_cli("mutagenesis", fasta, "--range", "11-40", "--window", "64", "-o", tmp_path / "m.tsv",
+                   "--model", TINY, "--device", "cpu", "--quiet").code == 0
+    header, *rows = _table(tmp_path / "m.tsv")
+    status, answer, _ = server.call("/dnalens/mutagenesis", {"sequences": [r.sequence for r in records],
+                                                             "ids": [r.id for r in records], "range": "11-40",
+                                                             "window": 64})
+    assert status == 200 and len(rows) == len(answer["mutations"]) == 2 * 30 * 3
+    for row, got in zip(rows, answer["mutations"], strict=True):
+        local = dict(zip(header, row))
+        assert (got["id"], str(got["position"]), got["ref"], got["alt"]) == (
+            local["id"], local["position"], local["ref"], local["alt"])
+        assert abs(got["llr"] - float(local["llr"])) < 1e-5 and abs(got["p_ref"] - float(local["p_ref"])) < 1e-5
+    assert answer["method"] in (tmp_path / "m.tsv").read_text()  # the file's '# method:' line
+    assert answer["provenance"]["operation"] == "mutagenesis" and answer["provenance"]["weights_sha256"]
+    assert answer["provenance"]["parameters"] == {"window": 64, "input": "request", "range": "11-40"}
+    status, answer, _ = server.call("/dnalens/mutagenesis", {"sequences": ["ACGTNACGTA"]})
+    assert status == 200 and len(answer["mutations"]) == 9 * 3 and "1 position(s) are N" in answer["warnings"][0]
+
+
+def test_mutagenesis_limits_are_clear_4xx(server):
+    long = next(r.sequence for r in read_fasta(TEST_DATA / "sequences.fa") if len(r.sequence) > 300)
+    status, error, _ = server.call("/dnalens/mutagenesis", {"sequences": [long]})
+    assert status == 413 and f"{len(long)} positions" in error["error"] and "at most 300" in error["error"]
+    assert "\n" not in error["error"]
+    status, error, _ = server.call("/dnalens/mutagenesis", {"sequences": [long], "range": "1-300"})
+    assert status == 200 or pytest.fail(error)
+    status, error, _ = server.call("/dnalens/mutagenesis", {"sequences": ["ACGTACGT"], "range": "5-20"})
+    assert status == 422 and "beyond its 8 bp" in error["error"]
+    status, error, _ = server.call("/dnalens/mutagenesis", {"sequences": ["ACGTACGT"], "range": "twenty"})
+    assert status == 422 and "START-END" in error["error"]
 
 
 def test_dnalens_embed_and_predict_routes(server):

@@ -267,6 +267,9 @@ def _add_serve(commands, common: argparse.ArgumentParser) -> None:
     serve.add_argument("--max-length", type=_at_least(1), default=100_000, help="bp per sequence (default: 100000)")
     serve.add_argument("--max-body-bytes", type=_at_least(1), default=1 << 20,
                        help="request body size (default: 1048576)")
+    serve.add_argument("--max-mutagenesis-positions", type=_at_least(1), default=10_000,
+                       help="positions one /dnalens/mutagenesis request may mutate, all its sequences together "
+                            "(default: 10000)")
     _add_model_options(serve)
 
 
@@ -453,7 +456,8 @@ def run_serve(args) -> str:
     from .serve.server import serve
 
     limits = Limits(max_body_bytes=args.max_body_bytes, max_sequences=args.max_sequences,
-                    max_length=args.max_length, queue=args.queue, max_batch_wait_ms=args.max_batch_wait_ms)
+                    max_length=args.max_length, queue=args.queue, max_batch_wait_ms=args.max_batch_wait_ms,
+                    max_positions=args.max_mutagenesis_positions)
     serve(lambda: _load(args), args.host, args.port, args.token, limits, _context(args).warn)
     return ""
 

@@ -18,13 +18,15 @@ from ..choices import DEFAULT_MAX_DIFFERENCES, POOLINGS
 from ..errors import DNALensError, InputError
 from ..model import MASKED
 from ..model.tokens import NUCLEOTIDE
-from ..ops.variant_inputs import pairs_input
+from ..ops.mutagenesis import COLUMNS as MUTAGENESIS_COLUMNS
+from ..ops.mutagenesis import parse_span, sequence_target
+from ..ops.variant_inputs import pairs_input, site_window
 from ..ops.variants import check_scored
 from ..positions import parse_positions
 from ..sequence import NUCLEOTIDES
 from .batching import BatchQueue, QueueFull
 from .limits import Limits, TooLarge, authorised, records, sequences_field
-from .work import EMBED, PREDICT, VARIANTS, Result, Work
+from .work import EMBED, MUTAGENESIS, PREDICT, VARIANTS, Result, Work
 
 MASK = "[MASK]"
 MAX_SITES = 10_000  # positions scored for one /dnalens/predict request
@@ -98,6 +100,7 @@ def create_app(work: Work, limits: Limits, token: str | None) -> FastAPI:
     _add_errors(app)
     _add_hf_routes(app, server)
     _add_dnalens_routes(app, server)
+    _add_mutagenesis_route(app, server)
     return app
 
 
@@ -262,3 +265,36 @@ def _variant_request(body: dict, limits: Limits) -> tuple[list, tuple]:
     key = (VARIANTS, _option(body, "scores", str), pooling, str(_option(body, "layer", (str, int), "-1")),
            _option(body, "rc_average", bool, False), _option(body, "max_differences", int, DEFAULT_MAX_DIFFERENCES))
     return list(zip(refs, alts)), key
+
+
+def _add_mutagenesis_route(app: FastAPI, server: Server) -> None:
+    @app.post("/dnalens/mutagenesis")
+    async def dnalens_mutagenesis(request: Request) -> dict:
+        """Every substitution of each sequence (or its 1-based `range`), as `dnalens mutagenesis` writes them."""
+        body = await server.body(request)
+        batch = records(sequences_field(body.get("sequences"), "sequences"), server.limits, _ids(body))
+        span_text = _option(body, "range", str)
+        span = parse_span(span_text) if span_text else None
+        window = _mutagenesis_checks(server, batch, span, _option(body, "window", int))
+        results = await server.run(request, (MUTAGENESIS, window), [(r, span) for r in batch], len(batch))
+        rows = [dict(zip(MUTAGENESIS_COLUMNS, row)) for result in results for mutated in result.value
+                if mutated.scored for row in mutated.rows()]
+        meta = results[0].meta
+        return {"mutations": rows, "method": meta["method"],
+                "warnings": [line for result in results for line in result.meta["warnings"]],
+                "provenance": {**meta["provenance"], "parameters": {**meta["provenance"]["parameters"],
+                                                                     "range": span_text}}}
+
+
+def _mutagenesis_checks(server: Server, batch: list, span: tuple[int, int] | None, window: int | None) -> int:
+    """Refused before queueing, as the job refuses them: a model without a head, a bad window or range, and
+    more positions than --max-mutagenesis-positions (413). Returns the window."""
+    server.work.model.require_lm_head("mutagenesis")
+    window = site_window(window, server.work.model.max_bp)
+    for record in batch:
+        sequence_target(record.id, record.sequence, span)  # raises for a range beyond the record
+    positions = sum(span[1] - span[0] + 1 if span else len(record.sequence) for record in batch)
+    if positions > server.limits.max_positions:
+        raise TooLarge(f"{positions} positions to mutate in one request: at most {server.limits.max_positions} "
+                       "(send a --range, or fewer sequences, per request)")
+    return window

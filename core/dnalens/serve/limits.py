@@ -20,11 +20,12 @@ class Limits:
     max_length: int = 100_000  # bp per sequence; longer ones are windowed by the operations anyway
     queue: int = 256  # requests waiting for the model; beyond this, 503
     max_batch_wait_ms: float = 5.0
+    max_positions: int = 10_000  # mutagenesis positions per request: one masked pass each for most models
 
     def describe(self) -> dict:
         return {"max_body_bytes": self.max_body_bytes, "max_client_batch_size": self.max_sequences,
                 "max_input_length": self.max_length, "max_concurrent_requests": self.queue,
-                "max_batch_wait_ms": self.max_batch_wait_ms}
+                "max_batch_wait_ms": self.max_batch_wait_ms, "max_mutagenesis_positions": self.max_positions}
 
 
 class TooLarge(InputError):

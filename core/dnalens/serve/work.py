@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from ..compute.embedder import EmbeddingOptions
 from ..model import LanguageModel
 from ..ops.embed import Embed
+from ..ops.mutagenesis import Mutagenesis, sequence_target
 from ..ops.predict import Predict
-from ..ops.variant_inputs import pairs_input
+from ..ops.variant_inputs import pairs_input, site_window
 from ..ops.variants import Variants
 from ..provenance import provenance
 from ..runner import Runner
 
 EMBED, PREDICT, VARIANTS = "embed", "predict", "variants"
+MUTAGENESIS = "mutagenesis"
 
 
 @dataclass
@@ -46,7 +48,8 @@ class Work:
 
     def __call__(self, key: Hashable, items: list) -> Sequence[Result]:
         kind, *options = key
-        return {EMBED: self._embed, PREDICT: self._predict, VARIANTS: self._variants}[kind](options, items)
+        return {EMBED: self._embed, PREDICT: self._predict, VARIANTS: self._variants,
+                MUTAGENESIS: self._mutagenesis}[kind](options, items)
 
     def _provenance(self, operation: str, parameters: dict) -> dict:
         return provenance(self.description, operation, parameters)
@@ -80,3 +83,17 @@ class Work:
         meta = {"scores": operation.scores, "method": operation.method_lines(),
                 "provenance": self._provenance("variants", operation.parameters(source))}
         return [Result(record, meta) for record in scored]
+
+    def _mutagenesis(self, options: list, requests: list) -> list[Result]:
+        """requests: (record, 1-based inclusive span or None) pairs; each result is that record's list of
+        MutatedPosition, as the mutagenesis job reads them. An operation per request keeps its N warning its own."""
+        (window,) = options
+        window = site_window(window, self.model.max_bp)
+        results = []
+        for record, span in requests:
+            operation = Mutagenesis(self.model, self.runner, window)
+            mutated = list(operation.records(sequence_target(record.id, record.sequence, span)))
+            meta = {"method": operation.describe(), "warnings": operation.warnings(),
+                    "provenance": self._provenance("mutagenesis", {"window": window, "input": "request"})}
+            results.append(Result(mutated, meta))
+        return results
