@@ -320,6 +320,32 @@ def load_rows(repeats: int) -> list[Row]:
             Row("P0 load default model, fresh process incl. torch import", "s", None, cold, higher_is_better=False)]
 
 
+def serve_rows(repeats: int, clients: int = 8, per_client: int = 50) -> list[Row]:
+    """P7: `dnalens serve` with the tiny model on the CPU under `clients` concurrent threads × `per_client`
+    one-sequence POST /embed requests (tests/serve_helpers.py, as tests/test_serve.py's load test), each run
+    checked answer by answer; medians of `repeats` runs on one server."""
+    from serve_helpers import embed_load, running
+
+    from dnalens.io.fasta import read_fasta
+
+    records = [r.sequence for r in read_fasta(ROOT / "test-data" / "sequences.fa")]
+    with running("--max-sequences", "16", "--max-batch-wait-ms", "5") as client:
+        runs = [embed_load(client, records, clients, per_client) for _ in range(max(1, repeats))]
+    for run in runs:
+        print(f"serve load: {run.summary()}")
+        if run.failures:
+            raise SystemExit(f"serve load: {len(run.failures)} wrong or failed answers, e.g. {run.failures[0]}")
+    name = f"P7 serve, tiny model, {clients} clients × {per_client} /embed"
+    median = statistics.median
+    return [Row(f"{name}: p50 latency", "ms", None, median(1000 * r.percentile(50) for r in runs),
+                higher_is_better=False),
+            Row(f"{name}: p95 latency", "ms", None, median(1000 * r.percentile(95) for r in runs),
+                higher_is_better=False),
+            Row(f"{name}: forward batches per request", "batches", None,
+                median(r.forward_batches / r.requests for r in runs), higher_is_better=False),
+            Row(f"{name}: throughput", "requests/s", None, median(r.requests / r.seconds for r in runs))]
+
+
 def help_row(repeats: int) -> Row:
     seconds = median_time(lambda: subprocess.run([sys.executable, "-m", "dnalens.cli", "--help"],
                                                  capture_output=True, check=True), max(5, repeats))
@@ -376,6 +402,7 @@ def main() -> None:
                         help="device for the P5 rows (default: cuda when present, else no P5 rows)")
     parser.add_argument("--accelerator-count", type=int, default=100_000, help="sequences for P5")
     parser.add_argument("--only-accelerator", action="store_true", help="run the P5 rows alone")
+    parser.add_argument("--only-serve", action="store_true", help="run the P7 `dnalens serve` load rows alone")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
     args = parser.parse_args()
@@ -387,6 +414,9 @@ def main() -> None:
     memory_sizes = (2_000, 20_000) if args.quick else (20_000, 200_000)
     if args.only_memory:
         print_table(streaming_memory_rows(*memory_sizes, args.memory_model), peak)
+        return
+    if args.only_serve:
+        print_table(serve_rows(repeats), peak)
         return
     if args.only_accelerator:
         if not args.accelerator:

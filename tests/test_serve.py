@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import random
-import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,71 +16,12 @@ from conftest import TEST_DATA
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
+from serve_helpers import TINY, embed_load
+from serve_helpers import running as _running
+
 from dnalens.io.fasta import read_fasta
 
-TINY = TEST_DATA / "tiny-model"
-TOKEN = "test-token-0123456789"
 MAX_BODY = 50_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Client:
-    def __init__(self, port: int, token: str | None = TOKEN):
-        self.base, self.token = f"http://127.0.0.1:{port}", token
-
-    def call(self, route: str, body: object = None, *, raw: bytes | Iterator[bytes] | None = None,
-             token: str | None = "default") -> tuple[int, object, dict]:
-        """(status, parsed JSON, headers), for errors too."""
-        data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + route, data=data, method="GET" if data is None else "POST")
-        token = self.token if token == "default" else token
-        if token:
-            request.add_header("Authorization", f"Bearer {token}")
-        request.add_header("Content-Type", "application/json")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, json.loads(response.read()), _lower(response.headers)
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null"), _lower(error.headers)
-
-
-def _lower(headers) -> dict:
-    return {key.lower(): value for key, value in headers.items()}
-
-
-@contextlib.contextmanager
-def _running(*options: str):
-    """A server process on a free loopback port, stopped (SIGTERM, graceful) afterwards."""
-    port = _free_port()
-    env = {**os.environ, "DNALENS_TOKEN": TOKEN}
-    process = subprocess.Popen([sys.executable, "-m", "dnalens.cli", "serve", "--model", str(TINY), "--device", "cpu",
-                                "--port", str(port), *options], env=env, stderr=subprocess.PIPE, text=True)
-    client = Client(port)
-    client.log = log = []
-    reader = threading.Thread(target=lambda: log.extend(process.stderr), daemon=True)
-    reader.start()
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if client.call("/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, "the server exited: " + "".join(log)
-            assert time.monotonic() < deadline, "the server did not start within 60 s"
-            time.sleep(0.2)
-        yield client
-    finally:
-        process.terminate()  # uvicorn's graceful shutdown, then the CLI's exit status for SIGTERM
-        assert process.wait(timeout=30) in (0, 143)
-        reader.join(timeout=5)
-        assert not any("Traceback" in line for line in log), "".join(log)
 
 
 @pytest.fixture(scope="module")
@@ -243,36 +176,14 @@ def test_refuses_an_open_bind_without_a_token():
 
 
 def test_load_concurrent_clients_are_batched(server):
-    """8 clients × 25 requests: every answer is its own request's, and fewer forward passes than requests."""
-    records = list(read_fasta(TEST_DATA / "sequences.fa"))
-    status, expected, _ = server.call("/embed", {"inputs": [r.sequence for r in records]})
-    assert status == 200
-    before = server.call("/info")[1]["stats"]["forward_batches"]
-    latencies: list[float] = []
-    failures: list[str] = []
-
-    def client(seed: int) -> None:
-        rng = random.Random(seed)
-        for _ in range(25):
-            index = rng.randrange(len(records))
-            started = time.perf_counter()
-            status, vectors, _ = server.call("/embed", {"inputs": records[index].sequence})
-            latencies.append(time.perf_counter() - started)
-            if status != 200 or max(abs(a - b) for a, b in zip(vectors[0], expected[index])) > 1e-5:
-                failures.append(f"client {seed}: record {index}: {status}")
-
-    threads = [threading.Thread(target=client, args=(seed,)) for seed in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not failures and len(latencies) == 200
-    forward = server.call("/info")[1]["stats"]["forward_batches"] - before
-    assert forward < 200
-    p50, p95 = statistics.quantiles(latencies, n=100)[49], statistics.quantiles(latencies, n=100)[94]
-    print(f"\nserve load test: 200 requests, {forward} forward batches, p50 {1000 * p50:.1f} ms, "
-          f"p95 {1000 * p95:.1f} ms")
-    assert sum('"route": "/embed"' in line for line in server.log) >= 200  # one access-log line per request
+    """8 clients × 50 requests, each a different sequence: every answer is its own request's, and fewer forward
+    passes than requests (bench/harness.py --only-serve runs the same and prints the same line)."""
+    records = [r.sequence for r in read_fasta(TEST_DATA / "sequences.fa")]
+    run = embed_load(server, records, clients=8, per_client=50)
+    print(f"\nserve load test: {run.summary()}")
+    assert not run.failures and len(run.latencies) == run.requests == 400
+    assert 0 < run.forward_batches < run.requests
+    assert sum('"route": "/embed"' in line for line in server.log) >= 400  # one access-log line per request
 
 
 def test_a_full_queue_answers_503_with_retry_after():
