@@ -168,3 +168,69 @@ def test_shard_bounds_cover_the_input_once_on_the_chunk_grid():
                 assert all(a[1] == b[0] for a, b in pairwise(bounds))
                 assert all(start % chunk == 0 or start == total for start, _ in bounds)
     assert [Shard(k, 4).bounds(10) for k in (1, 2, 3, 4)] == [(0, 2), (2, 5), (5, 7), (7, 10)]
+
+
+def _pairs_files(tmp_path: Path, mismatched: int, ok: int) -> tuple[Path, Path]:
+    """`mismatched` pairs that are not variants of each other (40 bp, all bases changed), then `ok` SNV pairs."""
+    import random
+
+    rng = random.Random(7)
+    ref, alt = [], []
+    for number in range(mismatched + ok):
+        wt = "".join(rng.choice("ACGT") for _ in range(40))
+        mutant = ("".join({"A": "C", "C": "G", "G": "T", "T": "A"}[b] for b in wt) if number < mismatched
+                  else wt[:20] + ("A" if wt[20] != "A" else "C") + wt[21:])
+        ref.append(f">p{number}\n{wt}\n")
+        alt.append(f">p{number}\n{mutant}\n")
+    paths = tmp_path / "ref.fa", tmp_path / "alt.fa"
+    for path, records in zip(paths, (ref, alt)):
+        path.write_text("".join(records))
+    return paths
+
+
+def test_whole_run_pair_check_is_made_on_the_whole_not_on_a_shard(run_cli, tmp_path, small_chunks):
+    """A shard made only of mismatched pairs is not an error when most of the run's pairs are fine; when most of
+    the run's are mismatched, merge gives the unsharded run's one-line error over all pairs (not a shard's)."""
+    for mismatched, ok, refused in ((4, 8, False), (8, 4, True)):
+        ref, alt = _pairs_files(tmp_path, mismatched, ok)
+        whole = run_cli("variants", "--ref-fasta", ref, "--alt-fasta", alt, "-o", tmp_path / "whole.tsv",
+                        "--model", TINY, "--quiet")
+        shards = [tmp_path / f"s{k}.tsv" for k in (1, 2, 3)]
+        for k, shard in enumerate(shards, start=1):
+            result = run_cli("variants", "--ref-fasta", ref, "--alt-fasta", alt, "-o", shard, "--model", TINY,
+                             "--quiet", "--shard", f"{k}/3")
+            assert result.code == 0, result.err  # shard 1 is all mismatched pairs either way
+        merged = tmp_path / f"merged{mismatched}.tsv"
+        result = run_cli("merge", *shards, "-o", merged)
+        if refused:
+            _one_line_error(whole, "do not correspond", "8 of 12 pairs")
+            _one_line_error(result, "do not correspond", "8 of 12 pairs", "first: pair 1 'p0'")
+            assert not merged.exists()
+        else:
+            assert whole.code == 0 and result.code == 0, result.err
+            assert merged.read_bytes() == (tmp_path / "whole.tsv").read_bytes()
+
+
+def test_a_vcf_of_another_assembly_is_refused_by_every_shard_and_a_shard_of_unknown_chromosomes_is_not(
+        run_cli, tmp_path, small_chunks):
+    lines = (TEST_DATA / "variants.vcf").read_text().splitlines(keepends=True)
+    data = [i for i, line in enumerate(lines) if not line.startswith("#")]
+
+    def renamed(count: int) -> Path:  # the first `count` data lines on a chromosome the reference lacks
+        path = tmp_path / f"renamed{count}.vcf"
+        path.write_text("".join("chrUn" + line[line.index("\t"):] if i in data[:count] else line
+                                for i, line in enumerate(lines)))
+        return path
+
+    everything = renamed(len(data))
+    for extra in ([], ["--shard", "3/3"]):
+        _one_line_error(run_cli("variants", "--vcf", everything, "--reference", GENOME, "-o", tmp_path / "x.tsv",
+                                "--model", TINY, *extra), "none of the VCF's chromosomes are in the reference")
+    assert not (tmp_path / "x.tsv").exists()
+    first_shard = tmp_path / "s1.tsv"  # the first 4 alleles (one chunk) are all on chrUn
+    result = run_cli("variants", "--vcf", renamed(3), "--reference", GENOME, "-o", first_shard, "--model", TINY,
+                     "--quiet", "--shard", "1/3")
+    assert result.code == 0, result.err
+    statuses = [line.rstrip("\n").split("\t")[-1] for line in first_shard.read_text().splitlines(keepends=True)
+                if not line.startswith("#")][1:]
+    assert statuses == ["chrom_not_in_reference"] * 4

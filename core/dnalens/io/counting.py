@@ -30,3 +30,8 @@ def count_vcf_alleles(path: str | Path) -> int:
     """ALT alleles on a VCF's data lines: the records the reader yields (blank lines left out, as it does)."""
     return sum(len(line.split("\t", 5)[4].split(",")) if line.count("\t") >= 4 else 1
                for line in text_lines(path) if line.strip() and not line.startswith("#"))
+
+
+def vcf_chromosomes(path: str | Path):
+    """The CHROM of each tab-separated data line, in order (nothing else is parsed; the reader judges the rest)."""
+    return (line.split("\t", 1)[0] for line in text_lines(path) if "\t" in line and not line.startswith("#"))

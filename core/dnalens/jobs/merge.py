@@ -14,6 +14,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io.outputs import OutputSet
 from ..io.shard_files import ShardFile, read_shard_file
+from ..ops.variants import check_merged_pairs
 from ..provenance import PARAMETERS, parameters_line
 from ..shards import SHARD_PARAMETERS, Shard, parse_shard
 
@@ -47,14 +48,33 @@ def write_merged(outputs: OutputSet, shards: list[str | Path], output: str | Pat
     unsharded = {k: v for k, v in first.parameters.items() if k not in SHARD_PARAMETERS}
     header = list(first.header)
     header[first.parameters_at] = first.prefix + parameters_line(unsharded) + "\n"
-    lines = 0
     handle = outputs.open_text(output)
     handle.writelines(header)
-    for shard in ordered:
-        for line in shard.data():
-            handle.write(line)
-            lines += 1
+    lines = _copy_data(ordered, handle)
     return len(ordered), lines, first.format
+
+
+def _copy_data(ordered: list[ShardFile], handle) -> int:
+    """Every shard's data lines in order; for a paired variants table, the unsharded run's check over all pairs
+    on the way (raising leaves no merged output). Returns the lines written."""
+    written = 0
+
+    def copied():
+        nonlocal written
+        for shard in ordered:
+            for line in shard.data():
+                handle.write(line)
+                written += 1
+                yield line
+
+    columns = ordered[0].header[-1].rstrip("\n").split("\t")
+    paired = ordered[0].format == "table" and "max_differences" in ordered[0].parameters
+    if paired and {"pair", "id", "status"} <= set(columns):
+        check_merged_pairs(dict(zip(columns, line.rstrip("\n").split("\t"))) for line in copied())
+    else:
+        for _ in copied():
+            pass
+    return written
 
 
 def _shard_of(file: ShardFile) -> Shard:

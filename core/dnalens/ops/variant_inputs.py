@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..choices import DEFAULT_MAX_DIFFERENCES, DEFAULT_WINDOW
 from ..errors import InputError
-from ..io.counting import count_fasta_records, count_lines_starting, count_vcf_alleles
+from ..io.counting import count_fasta_records, count_lines_starting, count_vcf_alleles, vcf_chromosomes
 from ..io.fasta import SequenceRecord, read_fasta
 from ..io.reference import Reference
 from ..io.vcf import Variant, VcfFile, read_vcf
@@ -236,10 +236,29 @@ def _vcf_input(vcf, reference, window: int | None, max_bp: int, shard: Shard | N
         total = count_vcf_alleles(vcf)
         alleles = shard_range(shard, total, warn, "ALT alleles", CASES_PER_CHUNK)
     genome = Reference(reference)
+    try:
+        _check_assembly(vcf, genome, reference)
+    except InputError:
+        genome.close()
+        raise
     return VariantInput(vcf_cases(vcf_file, genome, window, alleles), shard_total(shard, total, CASES_PER_CHUNK),
                         VCF_COLUMNS,
                         {"window": window, "input": Path(vcf).name, "reference": Path(reference).name,
                          **shard_parameters(shard, total)}, vcf_file, genome)
+
+
+def _check_assembly(vcf, genome: Reference, reference) -> None:
+    """Refuses a VCF none of whose chromosomes the reference has (another assembly's naming), before any work and
+    for the whole file, so a shard of it answers as the whole run does. Reads only until a known name."""
+    seen = False
+    for chrom in vcf_chromosomes(vcf):
+        if genome.resolve(chrom):
+            return
+        seen = True
+    if seen:
+        raise InputError(
+            f"none of the VCF's chromosomes are in the reference ({Path(reference).name} has "
+            f"{', '.join(list(genome.lengths)[:5])}…); check that both use the same assembly")
 
 
 def _paired_input(ref_fasta, alt_fasta, pair_by: str, max_differences: int | None,

@@ -24,6 +24,7 @@ from ..runner import Progress, Runner, chunked
 from . import variant_status as status
 from .variant_inputs import CASES_PER_CHUNK, VariantInput
 from .variant_scoring import ScoredVariant, VariantScorer, llr_method, parse_scores
+from .variant_status import VariantStatus
 
 CHUNK = CASES_PER_CHUNK  # variants scored at a time
 
@@ -47,8 +48,12 @@ class Variants:
         return llr_method(self.model, self.rc_average) if "llr" in self.scores else None
 
     def parameters(self, source: VariantInput) -> dict:
+        return {**self.option_parameters(), **source.parameters}
+
+    def option_parameters(self) -> dict:
+        """The provenance parameters the options give (a server says them to its clients before any scoring)."""
         return {"scores": ",".join(self.scores), "pooling": self.embedding.pooling, "layer": self.embedding.layer,
-                "rc_average": True if self.rc_average else None, **source.parameters}
+                "rc_average": True if self.rc_average else None}
 
     def method_lines(self) -> list[str]:
         """What each score column means, for the header of every output."""
@@ -96,35 +101,40 @@ class _Tally:
     counted: int = 0
     scored: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
-    first_mismatch: ScoredVariant | None = None
+    first_mismatch: tuple[dict, VariantStatus] | None = None
 
     def add(self, scored: ScoredVariant) -> None:
+        self.add_status(scored.case.identity, scored.status)
+
+    def add_status(self, identity: dict, variant_status: VariantStatus) -> None:
         self.counted += 1
-        if scored.status.ok:
+        if variant_status.ok:
             self.scored += 1
             return
-        reason = scored.status.code
+        reason = variant_status.code
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
         if reason == status.MISMATCHED and self.first_mismatch is None:
-            self.first_mismatch = scored
+            self.first_mismatch = identity, variant_status
 
     def check(self, source: VariantInput) -> None:
-        """Errors for a run whose output would mislead (raised before the outputs are put in place)."""
-        if self.counted == 0 and not source.parameters.get("shard_of"):  # an empty shard of an input is fine
+        """Errors for a run whose output would mislead (raised before the outputs are put in place). A VCF none of
+        whose chromosomes the reference has was refused before any work (variant_inputs.py). A shard leaves the
+        pairs' check to merge, which sees every pair: a shard's share of mismatched pairs is not the run's."""
+        partial = bool(source.parameters.get("shard_of"))
+        if self.counted == 0 and not partial:  # an empty shard of an input is fine
             raise InputError("no variants found in the input")
-        if (source.genome is not None and self.scored == 0
-                and self.skipped.get(status.UNKNOWN_CHROM) == self.counted):
-            raise InputError(
-                f"none of the VCF's chromosomes are in the reference ({source.parameters['reference']} has "
-                f"{', '.join(list(source.genome.lengths)[:5])}…); check that both use the same assembly")
+        if not partial:
+            self.check_pairs_correspond()
+
+    def check_pairs_correspond(self) -> None:
         mismatched = self.skipped.get(status.MISMATCHED, 0)
         if 2 * mismatched > self.counted:
-            first = self.first_mismatch
+            identity, first = self.first_mismatch
             raise InputError(
                 f"the files do not correspond: {mismatched} of {self.counted} pairs are not variants of each other "
-                f"(first: pair {first.case.identity['pair']} '{first.case.identity['id']}', {first.status}); check "
-                "that the "
+                f"(first: pair {identity['pair']} '{identity['id']}', {first}); check that the "
                 "reference and mutant files hold the same loci in the same order, or raise --max-differences")
+
 
     def warnings(self, source: VariantInput) -> list[str]:
         messages = []
@@ -135,3 +145,12 @@ class _Tally:
         if self.skipped:
             messages.append("skipped " + ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items())))
         return messages
+
+
+def check_merged_pairs(rows: Iterable[dict]) -> None:
+    """The whole-run check of paired input on a merged table's rows (pair, id, status columns): the error the
+    unsharded run gives when most pairs are not variants of each other."""
+    tally = _Tally()
+    for row in rows:
+        tally.add_status(row, VariantStatus.parse(row["status"]))
+    tally.check_pairs_correspond()
