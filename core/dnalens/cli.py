@@ -63,7 +63,10 @@ def _add_shard_option(parser: argparse.ArgumentParser) -> None:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, not the usage block, like every other error
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        from .distributed import is_quiet_rank
+
+        # Under torchrun every rank parses the same command: rank 0 alone says what is wrong with it.
+        self.exit(EXIT_USAGE, None if is_quiet_rank() else f"{self.prog}: error: {message}\n")
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +87,17 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
                             "with register-model --trust-remote-code, and it is unchanged since (Galaxy)")
     group.add_argument("--allow-pickle", action="store_true",
                        help="allow pickled .bin weights, which can run code when loaded (safetensors only otherwise)")
+
+
+def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("a DNALens server (docs/SERVE.md)")
+    group.add_argument("--endpoint", default=os.environ.get("DNALENS_ENDPOINT") or None, metavar="URL",
+                       help="send the model work to a `dnalens serve` server at URL (http://host:8000, or https "
+                            "behind a proxy) and write the same files; inputs are still read here (default: "
+                            "$DNALENS_ENDPOINT; --endpoint '' runs locally)")
+    group.add_argument("--token", default=os.environ.get("DNALENS_TOKEN") or None,
+                       help="the server's bearer token (default: $DNALENS_TOKEN, preferred: unlike this option, "
+                            "other users cannot see it in the process list)")
 
 
 def _add_embedding_options(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.add_argument("--method", choices=PROJECTIONS, default=DEFAULT_PROJECTION, help="projection method")
     _add_shard_option(embed)
     _add_model_options(embed)
+    _add_endpoint_options(embed)
 
     predict = commands.add_parser("predict", parents=[common], help="probability of A, C, G, T at chosen positions")
     predict.add_argument("input", help="FASTA file (.gz allowed)")
@@ -152,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "probabilities along each sequence (the first 8)")
     _add_shard_option(predict)
     _add_model_options(predict)
+    _add_endpoint_options(predict)
 
     variants = commands.add_parser("variants", parents=[common],
                                    help=f"zero-shot effect scores of variants ({', '.join(SCORES)})")
@@ -183,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_embedding_options(variants)
     _add_shard_option(variants)
     _add_model_options(variants)
+    _add_endpoint_options(variants)
 
     compare = commands.add_parser("compare", parents=[common],
                                   help="statistics and a plot comparing a score between groups")
@@ -246,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", parents=[common],
                                help="JSON description of a model and of this machine's devices")
     _add_model_options(info)
+    _add_endpoint_options(info)
     _add_serve(commands, common)
     return parser
 
@@ -289,7 +307,10 @@ def _context(args):
     from .context import RunContext
     from .messages import warn_on_stderr
 
-    return RunContext(quiet=args.quiet, warn=_ignore if args.quiet else warn_on_stderr)
+    # Under torchrun only rank 0 draws a progress bar (of its shard); every rank gives its warnings.
+    session = getattr(args, "session", None)
+    quiet_bar = args.quiet or (session is not None and not session.world.is_root)
+    return RunContext(quiet=quiet_bar, warn=_ignore if args.quiet else warn_on_stderr)
 
 
 def _ignore(message: str) -> None:
@@ -297,10 +318,34 @@ def _ignore(message: str) -> None:
 
 
 def _context_and_runner(args, model):
+    """A served model (--endpoint) has no runner here: the server batches its work."""
     from .runner import Runner
 
     context = _context(args)
+    if getattr(args, "endpoint", None):
+        return context, None
     return context, Runner.for_model(model, context.warn, args.batch_tokens)
+
+
+# Options a server cannot honour: its own model, device and batching do the work (flag, default).
+LOCAL_ONLY = (("model", DEFAULT_MODEL), ("device", "auto"), ("dtype", "auto"), ("threads", None),
+              ("batch_tokens", 0), ("trust_remote_code", False), ("trust_installed_code", False),
+              ("allow_pickle", False), ("resume", False))
+
+
+def _model(args):
+    """The loaded model, or with --endpoint a checked connection to the server (remote.connect)."""
+    if not getattr(args, "endpoint", None):
+        return _load(args)
+    from .errors import InputError
+    from .remote import connect
+
+    for name, default in LOCAL_ONLY:
+        if getattr(args, name, default) != default:
+            flag = "--" + name.replace("_", "-")
+            raise InputError(f"{flag} cannot be used with --endpoint: the server's own model, device and batching "
+                             "do the work (`dnalens info --endpoint URL` shows them)")
+    return connect(args.endpoint, args.token)
 
 
 def _embedding_options(args, **extra):
@@ -312,7 +357,7 @@ def _embedding_options(args, **extra):
 def run_embed(args) -> str:
     from .jobs.embed import embed_chunks, embed_fasta
 
-    model = _load(args)
+    model = _model(args)
     context, runner = _context_and_runner(args, model)
     options = _embedding_options(args, window=args.window, stride=args.stride, rc_average=args.rc_average)
 
@@ -323,6 +368,8 @@ def run_embed(args) -> str:
 
     if args.resume:
         return _resumable(args, model, run, lambda: embed_chunks(args.input))
+    if args.session:
+        return _distributed(args, run)
     result = run(args.shard, _output_paths(args))
     return f"embedded {result.sequences} sequence(s) into {result.dimension} dimensions → {args.output}"
 
@@ -332,7 +379,7 @@ def run_predict(args) -> str:
     from .positions import parse_positions
 
     positions = None if args.all_positions else parse_positions(args.positions)
-    model = _load(args)
+    model = _model(args)
     context, runner = _context_and_runner(args, model)
 
     def run(shard, paths):
@@ -341,6 +388,8 @@ def run_predict(args) -> str:
 
     if args.resume:
         return _resumable(args, model, run, lambda: predict_chunks(args.input, positions))
+    if args.session:
+        return _distributed(args, run)
     result = run(args.shard, _output_paths(args))
     return f"predicted {result.rows} position(s) with method '{result.method}' → {args.output}"
 
@@ -348,7 +397,7 @@ def run_predict(args) -> str:
 def run_variants(args) -> str:
     from .jobs.variants import score_variants, variant_chunks
 
-    model = _load(args)
+    model = _model(args)
     context, runner = _context_and_runner(args, model)
 
     def run(shard, paths):
@@ -360,6 +409,8 @@ def run_variants(args) -> str:
 
     if args.resume:
         return _resumable(args, model, run, lambda: variant_chunks(args.ref_fasta, args.vcf))
+    if args.session:
+        return _distributed(args, run)
     result = run(args.shard, _output_paths(args))
     return (f"scored {result.scored} of {result.cases} variant(s) ({', '.join(result.scores)}) → {args.output}")
 
@@ -390,6 +441,8 @@ def run_mutagenesis(args) -> str:
     if args.resume:
         return _resumable(args, model, run, lambda: mutagenesis_chunks(args.reference, args.region, args.input,
                                                                        args.span, args.bedgraph))
+    if args.session:
+        return _distributed(args, run)
     result = run(args.shard, _output_paths(args))
     return (f"scored {result.substitutions} substitution(s) at {result.positions} position(s) with method "
             f"'{result.method}' → {args.output}")
@@ -400,7 +453,7 @@ PART_ARGUMENTS = ("output", "vcf_out", "bedgraph")
 RESUME_INPUTS = ("input", "ref_fasta", "alt_fasta", "vcf", "reference")
 # Options that do not change a result: a resumed run may give them differently.
 NOT_RESULT_OPTIONS = ("command", "quiet", "debug", "shard", "resume", "trust_remote_code",
-                      "trust_installed_code", "allow_pickle")
+                      "trust_installed_code", "allow_pickle", "session")
 
 
 def _output_paths(args) -> dict:
@@ -429,6 +482,31 @@ def _check_resume(args) -> None:
     refuse_unresumable(args.shard, getattr(args, "vcf_out", None), **plots)
 
 
+def _distributed(args, run) -> str:
+    """This rank's shard of a torchrun run; rank 0 merges the parts (jobs/distributed.py)."""
+    from .jobs.distributed import run_distributed
+
+    inputs = {name: getattr(args, name) for name in RESUME_INPUTS if getattr(args, name, None)}
+    result = run_distributed(args.session, _output_paths(args), inputs, run)
+    return f"{args.command}: {result.ranks} ranks, {result.lines} data line(s) → {args.output}"
+
+
+def _torchrun_session(args):
+    """Under torchrun (WORLD_SIZE > 1): its refusals, then the process group, this rank's device and threads;
+    None for a plain run (torch.distributed is not imported then)."""
+    from .distributed import refuse_unsupported, start_session, world_from_environment
+
+    world = world_from_environment()
+    if world is None:
+        return None
+    plots = {name: getattr(args, name, None) for name in ("npz", "heatmap", "projection", "plot")}
+    refuse_unsupported(world, args.command, getattr(args, "shard", None), getattr(args, "resume", False), **plots)
+    _check_outputs(args)
+    session = start_session(world, args.device, args.threads, args.debug)
+    args.device = session.device
+    return session
+
+
 def run_merge(args) -> str:
     from .jobs.merge import merge_shards
 
@@ -446,6 +524,10 @@ def run_tokenize(args) -> str:
 
 
 def run_info(args) -> str:
+    if getattr(args, "endpoint", None):
+        from .remote.server import summary
+
+        return json.dumps(summary(_model(args)), indent=2)
     from .ops.info import describe
 
     return json.dumps(describe(_load(args)), indent=2)
@@ -556,28 +638,46 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _raise_on_signal)
     if hasattr(signal, "SIGHUP"):  # a closed terminal or ssh session
         signal.signal(signal.SIGHUP, _raise_on_signal)
-    from .messages import PROGRAM, describe, is_bug
+    from .distributed import is_quiet_rank
+    from .messages import PROGRAM
 
+    args.session = None  # a torchrun run's process group (distributed.Session)
+    quiet_rank = is_quiet_rank()  # under torchrun, rank 0 alone prints the run's error and summary
     try:
         _parse_shard(args)
         _check_resume(args)
         _check_outputs(args)
+        args.session = _torchrun_session(args)
         message = HANDLERS[args.command](args)
     except KeyboardInterrupt:
-        print(f"{PROGRAM}: interrupted; no output was written", file=sys.stderr)
+        if not quiet_rank:
+            print(f"{PROGRAM}: interrupted; no output was written", file=sys.stderr)
         return 130
     except Exception as error:  # one line; --debug shows the traceback of anything but DNALens's own errors
+        line = _error_line(args, error)
         if _show_traceback(args, error):
             raise
-        # A bug, not bad input: still one line, with a way to see more.
-        hint = " (rerun with --debug for details and please report it)" if is_bug(error) else ""
-        print(describe(error) + hint, file=sys.stderr)
+        if not quiet_rank:
+            print(line, file=sys.stderr)
         return EXIT_ERROR
-    if message:
+    finally:
+        if args.session is not None:
+            args.session.close()
+    if message and not quiet_rank:
         stream = sys.stdout if args.command == "info" else sys.stderr
         if args.command == "info" or not args.quiet:
             print(message, file=stream)
     return 0
+
+
+def _error_line(args, error: Exception) -> str:
+    """The one line for a failed run; under torchrun, the first failing rank's, agreed with every rank (the
+    others stop at their next step instead of waiting for this one)."""
+    from .messages import error_report
+
+    if args.session is not None:
+        return args.session.fail(error).line
+    return error_report(error)
 
 
 if __name__ == "__main__":

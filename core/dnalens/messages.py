@@ -41,5 +41,11 @@ def describe(error: BaseException) -> str:
     return error_line(str(error))
 
 
+def error_report(error: BaseException) -> str:
+    """describe(), and for a bug (not bad input) a way to see more."""
+    hint = " (rerun with --debug for details and please report it)" if is_bug(error) else ""
+    return describe(error) + hint
+
+
 def warn_on_stderr(message: str) -> None:
     print(warning_line(message), file=sys.stderr)

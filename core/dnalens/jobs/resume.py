@@ -90,8 +90,7 @@ def run_resumable(command: str, outputs: dict[str, str | Path], parameters: dict
         _refuse_difference(found, manifest, inputs, outputs["output"], work)
         manifest = found
     count = manifest["segments"]
-    parts = {k: {name: work / f"part-{k:04d}-of-{count:04d}{PART_SUFFIXES[name]}" for name in outputs}
-             for k in range(1, count + 1)}
+    parts = part_paths(work, count, outputs)
     done = [k for k, paths in parts.items() if all(p.is_file() for p in paths.values())]
     try:
         for k, paths in parts.items():
@@ -101,13 +100,27 @@ def run_resumable(command: str, outputs: dict[str, str | Path], parameters: dict
         if not any(p.is_file() for paths in parts.values() for p in paths.values()):
             shutil.rmtree(work, ignore_errors=True)  # nothing done: nothing to resume
         raise
+    lines = publish_merged(parts, outputs, inputs)
+    shutil.rmtree(work, ignore_errors=True)
+    return ResumeResult(count, len(done), lines, [Path(p) for p in outputs.values()])
+
+
+def part_paths(work: Path, count: int, outputs: dict[str, str | Path]) -> dict[int, dict[str, Path]]:
+    """Shard k of count → its part path for each output option (part-0007-of-0012.tsv, .vcf, .bedgraph)."""
+    return {k: {name: work / f"part-{k:04d}-of-{count:04d}{PART_SUFFIXES[name]}" for name in outputs}
+            for k in range(1, count + 1)}
+
+
+def publish_merged(parts: dict[int, dict[str, Path]], outputs: dict[str, str | Path],
+                   inputs: dict[str, str | Path]) -> int:
+    """Every output joined from its parts in shard order, all published together in one OutputSet; the data
+    lines of the main output."""
     lines = 0
     with OutputSet(inputs=list(inputs.values())) as files:
         for name, final in outputs.items():
-            _, written, _ = write_merged(files, [paths[name] for paths in parts.values()], final)
+            _, written, _ = write_merged(files, [paths[name] for _, paths in sorted(parts.items())], final)
             lines = written if name == "output" else lines
-    shutil.rmtree(work, ignore_errors=True)
-    return ResumeResult(count, len(done), lines, [Path(p) for p in outputs.values()])
+    return lines
 
 
 def _start(work: Path, manifest: dict, inputs: dict[str, str | Path], chunks: Callable[[], int]) -> None:

@@ -1,0 +1,118 @@
+"""torchrun: 2 processes with the gloo backend on the CPU give the 1-process run's bytes; a failure on one rank
+stops both with one line, no output and no work folder.
+
+The small-chunk runs use a launcher script that sets the chunk sizes of test_shards.small_chunks in each rank
+(and the 1-process reference uses the same fixture), so both ranks hold work on the small test files.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_shards import TINY, small_chunks  # noqa: F401 (small_chunks: a fixture)
+
+from conftest import TEST_DATA
+
+distributed = pytest.importorskip("torch.distributed")
+pytestmark = pytest.mark.skipif(not (distributed.is_available() and distributed.is_gloo_available()),
+                                reason="torch.distributed with gloo is not available")
+
+GENOME = TEST_DATA / "chr20_excerpt.fa"
+# The chunk sizes of test_shards.small_chunks, set in each rank before the command runs.
+SMALL_CHUNKS = """
+import sys
+from dnalens.jobs import embed, mutagenesis, predict, variants as variant_job
+from dnalens.ops import embed as embed_op, mutagenesis as mutagenesis_op, predict as predict_op
+from dnalens.ops import variant_inputs, variants
+for module, name, size in ((embed_op, "CHUNK", 4), (embed, "CHUNK", 4), (predict_op, "SITES_PER_BATCH", 16),
+                           (predict, "SITES_PER_BATCH", 16), (variant_inputs, "CASES_PER_CHUNK", 4),
+                           (variants, "CHUNK", 4), (mutagenesis_op, "POSITIONS_PER_CHUNK", 8),
+                           (mutagenesis, "POSITIONS_PER_CHUNK", 8)):
+    setattr(module, name, size)
+from dnalens.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _torchrun(tmp_path: Path, program: list[str], *arguments) -> subprocess.CompletedProcess:
+    """2 CPU processes under torchrun (--standalone: a free port of its own, so parallel runs do not meet)."""
+    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", *program,
+               *[str(a) for a in arguments]]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path, env=environment)
+
+
+def _small_chunks_program(tmp_path: Path) -> list[str]:
+    script = tmp_path / "small_chunks_dnalens.py"
+    script.write_text(SMALL_CHUNKS)
+    return [str(script)]
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_two_ranks_equal_one_process_for_vcf_variants(run_cli, tmp_path):
+    common = ["variants", "--vcf", TEST_DATA / "variants.vcf", "--reference", GENOME, "--window", "41",
+              "--model", TINY]
+    one = run_cli(*common, "-o", tmp_path / "one.tsv", "--vcf-out", tmp_path / "one.vcf", "--quiet")
+    assert one.code == 0, one.err
+    done = _torchrun(tmp_path, _small_chunks_program(tmp_path), *common, "-o", tmp_path / "two.tsv",
+                     "--vcf-out", tmp_path / "two.vcf")
+    assert done.returncode == 0, done.stderr
+    assert "variants: 2 ranks, 11 data line(s)" in done.stderr
+    assert "is empty" not in done.stderr  # both ranks scored alleles (3 chunks of 4 and less)
+    assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()
+    assert (tmp_path / "two.vcf").read_bytes() == (tmp_path / "one.vcf").read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no work folder left
+
+
+def test_python_m_dnalens_under_torchrun_embeds_as_one_process(run_cli, tmp_path):
+    common = ["embed", TEST_DATA / "sequences.fa", "--model", TINY]
+    one = run_cli(*common, "-o", tmp_path / "one.tsv", "--quiet")
+    assert one.code == 0, one.err
+    done = _torchrun(tmp_path, ["-m", "dnalens"], *common, "-o", tmp_path / "two.tsv", "--quiet")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "two.tsv").read_bytes() == (tmp_path / "one.tsv").read_bytes()
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_bad_record_on_one_rank_stops_both_with_one_line(run_cli, tmp_path):
+    records = (TEST_DATA / "sequences.fa").read_text()
+    bad = tmp_path / "bad.fa"
+    bad.write_text(records + ">broken\nACGT!ACGT\n")  # the last record: only rank 1's shard reads it
+    expected = run_cli("embed", bad, "-o", tmp_path / "one.tsv", "--model", TINY, "--quiet")
+    assert expected.code != 0 and expected.err.count("\n") == 1 and "broken" in expected.err
+    done = _torchrun(tmp_path, _small_chunks_program(tmp_path), "embed", bad, "-o", tmp_path / "two.tsv",
+                     "--model", TINY, "--quiet")
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.startswith("dnalens:")]
+    assert lines == [expected.err.strip()]  # the rank's one line, printed once (by rank 0)
+    assert "/dnalens/" not in done.stderr  # no traceback from DNALens's code (torchrun adds its own report)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.fa", "small_chunks_dnalens.py"]
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    (["--shard", "1/2"], "--shard under torchrun"),
+    (["--resume"], "--resume under torchrun"),
+    (["--npz", "out.npz"], "--npz: needs every record in one process"),
+])
+def test_refused_under_torchrun_before_any_work(run_cli, tmp_path, monkeypatch, extra, expected):
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "2"}.items():
+        monkeypatch.setenv(name, value)
+    result = run_cli("embed", TEST_DATA / "sequences.fa", "-o", "out.tsv", "--model", TINY, *extra)
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and expected in result.err
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setenv("RANK", "1")  # another rank meets the same refusal and leaves the line to rank 0
+    assert run_cli("embed", TEST_DATA / "sequences.fa", "-o", "out.tsv", "--model", TINY, *extra).err == ""
+
+
+def test_commands_without_shards_refuse_torchrun(run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    result = run_cli("tokenize", TEST_DATA / "sequences.fa", "-o", tmp_path / "t.tsv", "--model", TINY)
+    assert result.code == 1 and "tokenize runs in one process" in result.err
+    assert not (tmp_path / "t.tsv").exists()
