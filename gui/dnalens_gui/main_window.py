@@ -49,6 +49,9 @@ FIELDS = {"--pair-by": "'Pair by'", "--max-differences": "'Max. differences'", "
           "--trust-remote-code": "'Let this model run its own code'"}
 
 
+SERVER = "server"  # the first item of model_key when runs go to a DNALens server
+
+
 def in_app_words(message: str) -> str:
     for option in sorted(FIELDS, key=len, reverse=True):
         message = message.replace(option, FIELDS[option])
@@ -102,7 +105,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"DNALens {__version__}")
         self.pool = QThreadPool.globalInstance()
         self.model = None
-        self.model_key: tuple[str, str, bool] | None = None  # (model, device, trusted code) asked for
+        # (model, device, trusted code) asked for, or (SERVER, url, token); self.model is then dnalens.remote's Server
+        self.model_key: tuple | None = None
         self.worker: Worker | None = None
         self.started = 0.0
         self.last_error: tuple[str, str] | None = None
@@ -119,6 +123,8 @@ class MainWindow(QMainWindow):
         self.model_panel = ModelPanel()
         self.device_panel = DevicePanel()
         self.model_panel.load_requested.connect(lambda _spec: self.load_model())
+        self.model_panel.server.toggled.connect(lambda server: self.device_panel.setEnabled(not server))
+        self.device_panel.setEnabled(not self.model_panel.uses_server())  # a served model runs where it is
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.model_panel)
@@ -224,9 +230,14 @@ class MainWindow(QMainWindow):
         self.messages.appendPlainText(f"{time.strftime('%H:%M:%S')}  {kind}: {message}")
 
     # ---- model ---------------------------------------------------------------------------------------
-    def _wanted(self) -> tuple[str, str, bool]:
-        """(model spec, device, whether the model's own code may run) asked for by the side panels; an empty
-        model folder is an error."""
+    def _wanted(self) -> tuple:
+        """(model spec, device, whether the model's own code may run) asked for by the side panels, or
+        (SERVER, url, token) for a DNALens server; an empty model folder or server URL is an error."""
+        if self.model_panel.uses_server():
+            url, token = self.model_panel.server_source.endpoint()
+            if not url:
+                raise InputError("give the DNALens server's URL (or choose a model on this computer)")
+            return SERVER, url, token
         spec = self.model_panel.spec()
         if not spec:
             raise InputError("choose a model folder (or a hub id), or the built-in model")
@@ -235,20 +246,43 @@ class MainWindow(QMainWindow):
 
     def load_model(self, then=None) -> None:
         try:
-            spec, device, trusted = self._wanted()
+            wanted = self._wanted()
         except InputError as error:
             self.show_error(describe(error), "")
             return
+        if wanted[0] == SERVER:
+            _, url, token = wanted
 
-        def load(context):
-            from dnalens.model import load_model  # torch and transformers: imported in the worker
+            def load(context):
+                from dnalens.remote import connect  # the CLI's client (--endpoint): one checked /info
 
-            return load_model(spec, device=device, trust_remote_code=trusted)
+                return connect(url, token)
 
-        self._pending_key = (spec, device, trusted)
-        self._start(Worker(load), self._model_loaded, f"loading {spec}", then=then)
+            label = f"connecting to {url}"
+        else:
+            spec, device, trusted = wanted
+
+            def load(context):
+                from dnalens.model import load_model  # torch and transformers: imported in the worker
+
+                return load_model(spec, device=device, trust_remote_code=trusted)
+
+            label = f"loading {spec}"
+        self._pending_key = wanted
+        self._start(Worker(load), self._model_loaded, label, then=then)
+
+    def _server_connected(self, server) -> None:
+        self.model, self.model_key = server, self._pending_key
+        self.model_panel.show_server({"model": server.model})
+        device = server.model.get("device", "its device")
+        message = f"Server {server.url} ready: model {server.id} on {device}"
+        self.statusBar().showMessage(message)
+        self.log("model", message)
 
     def _model_loaded(self, model) -> None:
+        if self._pending_key[0] == SERVER:
+            self._server_connected(model)
+            return
         replaced = self.model is not None
         self.model, self.model_key = model, self._pending_key
         if replaced:

@@ -1,4 +1,4 @@
-"""The left-hand panels: which model, and which device."""
+"""The left-hand panels: which model (on this computer, or a DNALens server's), and which device."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ from dnalens.choices import DEFAULT_MODEL
 from dnalens.device import detect
 from dnalens.model.source import is_default, is_hub_id
 
+from .server_source import ServerSource, describe_server
+
 
 class ModelPanel(QGroupBox):
-    """Built-in model, a local folder or a hub id; Load describes the model (family, size, tokens)."""
+    """Built-in model, a local folder, a hub id or a DNALens server; Load describes the model (family, size,
+    tokens), or connects to the server."""
 
     load_requested = Signal(str)
 
@@ -33,8 +36,11 @@ class ModelPanel(QGroupBox):
         self.default = QRadioButton("Built-in DNALens model (offline)")
         self.folder = QRadioButton("A model folder")
         self.hub = QRadioButton("A Hugging Face hub id (internet)")
+        self.server = QRadioButton("A DNALens server")
+        self.server.setToolTip("A model loaded once on another machine (`dnalens serve`, e.g. a lab's GPU "
+                               "server): runs send their sequences there")
         self.group = QButtonGroup(self)
-        for index, button in enumerate((self.default, self.folder, self.hub)):
+        for index, button in enumerate((self.default, self.folder, self.hub, self.server)):
             self.group.addButton(button, index)
         self.default.setToolTip("A small DNA language model trained on human DNA, shipped with DNALens")
         self.folder.setToolTip("A downloaded model: a folder with config.json and the weights")
@@ -48,6 +54,10 @@ class ModelPanel(QGroupBox):
         self.trust_code = QCheckBox("Let this model run its own code (only for sources you trust)")
         self.trust_code.setToolTip("Models such as DNABERT-2, HyenaDNA, Caduceus and GENA-LM ship Python code "
                                    "that must run to load them; it runs with your permissions")
+        self.server_source = ServerSource()
+        self.server_source.activated.connect(lambda: self.server.setChecked(True))
+        self.server_source.connected.connect(self.show_server)
+        self.server.toggled.connect(self._source_changed)
         self.load_button = QPushButton("Load model")
         self.load_button.clicked.connect(lambda: self.load_requested.emit(self.spec()))
         self.summary = QLabel("No model loaded yet.")
@@ -62,6 +72,8 @@ class ModelPanel(QGroupBox):
         layout.addLayout(folder_row)
         layout.addWidget(self.hub)
         layout.addWidget(self.hub_edit)
+        layout.addWidget(self.server)
+        layout.addWidget(self.server_source)
         layout.addWidget(self.trust_code)
         layout.addWidget(self.load_button)
         layout.addWidget(self.summary)
@@ -69,7 +81,13 @@ class ModelPanel(QGroupBox):
         self.hub_edit.textEdited.connect(lambda _: self.hub.setChecked(True))
         self._restore()
 
+    def uses_server(self) -> bool:
+        return self.server.isChecked()
+
     def spec(self) -> str:
+        """The local model asked for (`--model`); with the server source, its URL."""
+        if self.server.isChecked():
+            return self.server_source.endpoint()[0]
         if self.folder.isChecked():
             return self.folder_edit.text().strip()
         if self.hub.isChecked():
@@ -94,6 +112,18 @@ class ModelPanel(QGroupBox):
             f"{description['max_bp']:,} bp<br>running on <b>{description['device']}</b> in "
             f"{description['dtype']}")
         QSettings().setValue("model", self.spec())
+        QSettings().setValue("model_source", "local")
+
+    def show_server(self, info: dict) -> None:
+        """The server's model, after a run connected to it (as show_model after a local load)."""
+        self.summary.setText(f"Server {self.server_source.endpoint()[0]}: {describe_server(info)}")
+        QSettings().setValue("server_url", self.server_source.endpoint()[0])
+        QSettings().setValue("model_source", "server")
+
+    def _source_changed(self, server: bool) -> None:
+        # A served model's code and device are the server's business.
+        self.load_button.setText("Connect" if server else "Load model")
+        self.trust_code.setEnabled(not server)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Model folder", self.folder_edit.text())
@@ -103,6 +133,8 @@ class ModelPanel(QGroupBox):
 
     def _restore(self) -> None:
         self.set_spec(str(QSettings().value("model", DEFAULT_MODEL)))
+        if QSettings().value("model_source") == "server":
+            self.server.setChecked(True)
 
 
 class DevicePanel(QGroupBox):
