@@ -7,13 +7,15 @@ import os
 
 import pytest
 
+from conftest import TEST_DATA
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from gui_window import open_window
+from gui_window import open_window, run_page
 from PySide6.QtCore import QSettings
 from serve_helpers import TINY, TOKEN, running
 
@@ -76,3 +78,43 @@ def test_the_server_source_is_restored_without_its_token(qtbot, window, tmp_path
     third = ModelPanel()
     qtbot.addWidget(third)
     assert third.server_source.token.text() == "from-the-environment"
+
+
+def _run(qtbot, window, index: int) -> list[list[str]]:
+    page = run_page(qtbot, window, index)
+    assert window.last_error is None, window.last_error
+    return [line.split("\t") for line in page.outputs[0].read_text().splitlines() if not line.startswith("#")]
+
+
+def _numbers_match(remote: list[list[str]], local: list[list[str]]) -> None:
+    assert len(remote) == len(local) > 1 and remote[0] == local[0]
+    for got, expected in zip(remote[1:], local[1:]):
+        for a, b in zip(got, expected, strict=True):
+            try:
+                assert abs(float(a) - float(b)) < 1e-5, (a, b)
+            except ValueError:
+                assert a == b
+
+
+def test_runs_through_the_server_give_the_local_numbers(qtbot, window, tmp_path):
+    embed, variants = window.pages[0], window.pages[2]
+    embed.sequences.file.setText(str(TEST_DATA / "sequences.fa"))
+    variants.ref_fasta.setText(str(TEST_DATA / "exon_ref.fa"))
+    variants.alt_fasta.setText(str(TEST_DATA / "exon_alt.fa"))
+    remote_embed, remote_variants = _run(qtbot, window, 0), _run(qtbot, window, 2)
+    assert window.model_key[0] == "server" and window.model.id == str(TINY)
+    assert "endpoint: " in embed.outputs[0].read_text()  # the file says where it was computed
+    window.model_panel.set_spec(str(TINY))  # the same model, on this computer
+    window.device_panel.choice.setCurrentIndex(window.device_panel.choice.findData("cpu"))
+    _numbers_match(remote_embed, _run(qtbot, window, 0))
+    _numbers_match(remote_variants, _run(qtbot, window, 2))
+    assert window.model_key[0] == str(TINY)
+
+
+def test_local_only_pages_refuse_the_server_in_one_line(qtbot, window):
+    index = next(i for i, page in enumerate(window.pages) if page.title == "Learn")
+    window.tabs.setCurrentIndex(index)
+    window.run_button.click()
+    message = window.last_error[0]
+    assert "runs on this computer only" in message and "\n" not in message
+    assert window.model is None and window.worker is None  # nothing was connected or started

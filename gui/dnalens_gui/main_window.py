@@ -315,6 +315,10 @@ class MainWindow(QMainWindow):
             except InputError as error:
                 self.show_error(describe(error), "")
                 return
+            if wanted[0] == SERVER and not page.on_server:
+                self.show_error(f"the {page.title} page runs on this computer only: choose a model on this "
+                                "computer (a DNALens server runs Embed, Predict and Variant effect)", "")
+                return
             if self.model is None or self.model_key != wanted:  # a new model, or the device was changed
                 self.load_model(then=self.run_current)
                 return
@@ -342,6 +346,8 @@ class MainWindow(QMainWindow):
         self._then = then
         self._label = label
         self._device = self.model.describe()["device"] if self.model is not None else self.device_panel.device()
+        if self.model_key and self.model_key[0] == SERVER and self.model is not None:
+            self._device = f"{self._device} at {self.model.url}"
         self.started = self._stage_started = time.monotonic()
         self._stage = ""
         self.run_button.setEnabled(False)

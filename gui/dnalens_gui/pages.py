@@ -83,6 +83,7 @@ def stem_of(path: str) -> str:
 class OperationPage(QWidget):
     title = ""
     needs_model = True
+    on_server = False  # its job takes a DNALens server (dnalens.remote) where a loaded model goes
     wrapped_figure = False  # rows along a sequence: shown full width under the table, scrolling down
 
     def __init__(self):
@@ -321,6 +322,7 @@ def _pooling_box() -> QComboBox:
 
 class EmbedPage(OperationPage):
     title = "Embed"
+    on_server = True
 
     def build_form(self) -> None:
         self.sequences = SequenceInput()
@@ -354,6 +356,7 @@ class EmbedPage(OperationPage):
 
 class PredictPage(OperationPage):
     title = "Predict"  # short titles: six tabs fit a 1024-pixel-wide window
+    on_server = True
 
     def build_form(self) -> None:
         self.sequences = SequenceInput()
@@ -382,6 +385,7 @@ class PredictPage(OperationPage):
 
 class VariantsPage(OperationPage):
     title = "Variant effect"
+    on_server = True
 
     def build_form(self) -> None:
         self.mode = QComboBox()
