@@ -118,3 +118,12 @@ def test_local_only_pages_refuse_the_server_in_one_line(qtbot, window):
     message = window.last_error[0]
     assert "runs on this computer only" in message and "\n" not in message
     assert window.model is None and window.worker is None  # nothing was connected or started
+
+
+def test_about_names_the_server(qtbot, window, server):
+    from dnalens_gui.help import about_text
+
+    window.load_model()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
+    text = about_text(window)
+    assert f"Model: {TINY}" in text and f"computed by the DNALens server at {server.base}" in text

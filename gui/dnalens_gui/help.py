@@ -60,6 +60,8 @@ def about_text(window) -> str:
         d = window.model.describe()
         lines.append(f"Model: {d['id']} ({d['family']}, {d['parameters']:,} parameters) on {d['device']} "
                      f"in {d['dtype']}")
+        if d.get("endpoint"):  # a DNALens server's model (the app's server source)
+            lines[-1] += f", computed by the DNALens server at {d['endpoint']}"
     else:
         lines.append("Model: none loaded yet")
     lines.append(f"Device choice: {window.device_panel.choice.currentText()}")
