@@ -116,8 +116,13 @@ def test_local_only_pages_refuse_the_server_in_one_line(qtbot, window):
     window.tabs.setCurrentIndex(index)
     window.run_button.click()
     message = window.last_error[0]
-    assert "runs on this computer only" in message and "\n" not in message
+    assert message.startswith("dnalens: error: the Learn page runs on this computer only") and "\n" not in message
     assert window.model is None and window.worker is None  # nothing was connected or started
+    window.model_panel.server_source.url.setText("")
+    window.tabs.setCurrentIndex(0)
+    window.run_button.click()
+    assert window.last_error[0] == "dnalens: error: give the DNALens server's URL (or choose a model on this computer)"
+    assert window.model is None and window.worker is None
 
 
 def test_about_names_the_server(qtbot, window, server):
