@@ -218,6 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="join the outputs of --shard K/N runs into the unsharded run's output")
     merge.add_argument("shards", nargs="+", help="the N shard outputs (TSV, bedGraph or plain VCF), in any order")
     merge.add_argument("-o", "--output", required=True, help="the merged file (plain text: .tsv, .bedgraph or .vcf)")
+    _add_split(commands, common)
 
     tokenize = commands.add_parser("tokenize", parents=[common], help="tokens, ids and attention mask per sequence")
     tokenize.add_argument("input", help="FASTA file (.gz allowed)")
@@ -266,6 +267,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_endpoint_options(info)
     _add_serve(commands, common)
     return parser
+
+
+def _add_split(commands, common: argparse.ArgumentParser) -> None:
+    split = commands.add_parser("split", parents=[common],
+                                help="plan a run in N parts: part_01_of_N.txt … each holding one --shard K/N "
+                                     "(for a workflow engine to run one job per part, then merge)")
+    split.add_argument("--parts", type=_at_least(1), required=True, help="number of parts N (at most 1000)")
+    split.add_argument("--out-dir", required=True, help="new or empty folder for the part files")
+    split.add_argument("--vcf", help="the VCF of the variants run: N is capped at its chunks (128 ALT alleles "
+                                     "each), so that no part is empty")
 
 
 def _add_serve(commands, common: argparse.ArgumentParser) -> None:
@@ -330,7 +341,7 @@ def _context_and_runner(args, model):
 # Options a server cannot honour: its own model, device and batching do the work (flag, default).
 LOCAL_ONLY = (("model", DEFAULT_MODEL), ("device", "auto"), ("dtype", "auto"), ("threads", None),
               ("batch_tokens", 0), ("trust_remote_code", False), ("trust_installed_code", False),
-              ("allow_pickle", False), ("resume", False))
+              ("allow_pickle", False))
 
 
 def _model(args):
@@ -340,6 +351,9 @@ def _model(args):
     from .errors import InputError
     from .remote import connect
 
+    if getattr(args, "resume", False):
+        raise InputError("--resume cannot be used with --endpoint (a server run is not resumable; --shard K/N and "
+                         "dnalens merge split it instead)")
     for name, default in LOCAL_ONLY:
         if getattr(args, name, default) != default:
             flag = "--" + name.replace("_", "-")
@@ -514,6 +528,13 @@ def run_merge(args) -> str:
     return f"merged {result.shards} shard(s), {result.lines} data line(s) → {args.output}"
 
 
+def run_split(args) -> str:
+    from .jobs.split import write_plan
+
+    result = write_plan(args.parts, args.out_dir, vcf=args.vcf, context=_context(args))
+    return f"planned {result.parts} part(s) → {args.out_dir}"
+
+
 def run_tokenize(args) -> str:
     from .jobs.tokenize import tokenize_fasta
 
@@ -578,7 +599,7 @@ def run_register_model(args) -> str:
 
 
 HANDLERS = {"embed": run_embed, "predict": run_predict, "variants": run_variants, "compare": run_compare,
-            "mutagenesis": run_mutagenesis, "merge": run_merge,
+            "mutagenesis": run_mutagenesis, "merge": run_merge, "split": run_split,
             "tokenize": run_tokenize, "info": run_info,
             "register-model": run_register_model, "classify": run_learner, "regress": run_learner,
             "serve": run_serve}
