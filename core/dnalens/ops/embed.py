@@ -44,9 +44,16 @@ class Embed:
             require_finite(embedded, [r.id for r in chunk], "embeddings")
             yield from (Embedding(r.id, vector) for r, vector in zip(chunk, embedded))
 
+    @property
+    def windowed_sequences(self) -> int:
+        return self.embedder.windowed_sequences
+
     def warnings(self) -> list[str]:
-        windowed = self.embedder.windowed_sequences
-        if not windowed:
-            return []
-        return [f"{windowed} sequence(s) longer than {self.embedder.window} bp were embedded in windows "
-                f"(stride {self.embedder.stride}) and the windows averaged"]
+        return windowed_warning(self.embedder.windowed_sequences, self.embedder.window, self.embedder.stride)
+
+
+def windowed_warning(windowed: int, window: int, stride: int) -> list[str]:
+    if not windowed:
+        return []
+    return [f"{windowed} sequence(s) longer than {window} bp were embedded in windows (stride {stride}) and the "
+            "windows averaged"]

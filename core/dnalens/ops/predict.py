@@ -90,10 +90,7 @@ class Predict:
                 progress.advance(len(batch))
 
     def warnings(self) -> list[str]:
-        if not self.windowed:
-            return []
-        return [f"{len(self.windowed)} sequence(s) are longer than the model's {self.model.max_bp} bp: each "
-                "position was scored in a window of that size centred on it"]
+        return long_sequences_warning(len(self.windowed), self.model.max_bp)
 
     def _sites(self, sequences: Iterable[SequenceRecord]) -> Iterator[_Site]:
         """Every wanted position of every record, lazily, each with the window the model sees."""
@@ -102,13 +99,24 @@ class Predict:
     def _sites_of(self, requests: Iterable[tuple[SequenceRecord, Positions | None]]) -> Iterator[_Site]:
         max_bp = self.model.max_bp
         for rec, positions in requests:
-            length = len(rec.sequence)
-            if positions is not None and positions.last > length:
-                raise InputError(f"record '{rec.id}': position {positions.last} is beyond its length "
-                                 f"({length} bp)")
-            if length > max_bp:
+            wanted = record_positions(rec, positions)
+            if len(rec.sequence) > max_bp:
                 self.windowed.append(rec.id)
-            wanted = positions if positions is not None else range(1, length + 1)
             for position in wanted:
                 window, site = context_window(rec.sequence, position - 1, max_bp)
                 yield _Site(rec.id, position, rec.sequence[position - 1], window, site)
+
+
+def record_positions(record: SequenceRecord, positions: Positions | None) -> Positions | range:
+    """The 1-based positions wanted of one record (None: all of them); refused when beyond its end."""
+    length = len(record.sequence)
+    if positions is not None and positions.last > length:
+        raise InputError(f"record '{record.id}': position {positions.last} is beyond its length ({length} bp)")
+    return positions if positions is not None else range(1, length + 1)
+
+
+def long_sequences_warning(windowed: int, max_bp: int) -> list[str]:
+    if not windowed:
+        return []
+    return [f"{windowed} sequence(s) are longer than the model's {max_bp} bp: each position was scored in a "
+            "window of that size centred on it"]

@@ -14,6 +14,7 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from .. import __version__
 from ..choices import DEFAULT_MAX_DIFFERENCES, POOLINGS
 from ..errors import DNALensError, InputError
 from ..model import MASKED
@@ -23,10 +24,12 @@ from ..ops.mutagenesis import parse_span, sequence_target
 from ..ops.variant_inputs import pairs_input, site_window
 from ..ops.variants import check_scored
 from ..positions import parse_positions
+from ..provenance import package_versions
 from ..sequence import NUCLEOTIDES
 from .batching import BatchQueue, QueueFull
+from .describe import describe_operation
 from .limits import Limits, TooLarge, authorised, records, sequences_field
-from .work import EMBED, MUTAGENESIS, PREDICT, VARIANTS, Result, Work
+from .work import EMBED, MUTAGENESIS, PREDICT, VARIANT_CASES, VARIANTS, Result, Work
 
 MASK = "[MASK]"
 MAX_SITES = 10_000  # positions scored for one /dnalens/predict request
@@ -81,7 +84,8 @@ class Server:
 
     def info(self) -> dict:
         model = {key: value for key, value in self.work.description.items() if key != "path"}  # no server paths
-        return {"model_id": model["id"], "model_dtype": model["dtype"], **self.limits.describe(),
+        return {"model_id": model["id"], "model_dtype": model["dtype"], "version": __version__,
+                "versions": package_versions(), **self.limits.describe(), "max_predict_sites": MAX_SITES,
                 "model": model, "stats": {"requests": self.requests, "operation_calls": self.queue.batches,
                                           "forward_batches": self.work.runner.forward_batches}}
 
@@ -101,6 +105,7 @@ def create_app(work: Work, limits: Limits, token: str | None) -> FastAPI:
     _add_hf_routes(app, server)
     _add_dnalens_routes(app, server)
     _add_mutagenesis_route(app, server)
+    _add_describe_route(app, server)
     return app
 
 
@@ -155,7 +160,7 @@ def _add_hf_routes(app: FastAPI, server: Server) -> None:
         """TEI's feature extraction: mean-pooled last layer, as `dnalens embed` by default."""
         body = await server.body(request)
         batch = records(sequences_field(body.get("inputs")), server.limits)
-        results = await server.run(request, (EMBED, "mean", "-1", None, False), batch, len(batch))
+        results = await server.run(request, (EMBED, "mean", "-1", None, False, None), batch, len(batch))
         vectors = [result.value for result in results]
         if _option(body, "normalize", bool, False):
             vectors = [(np.asarray(v) / max(np.linalg.norm(v), 1e-12)).tolist() for v in vectors]
@@ -208,7 +213,7 @@ def _add_dnalens_routes(app: FastAPI, server: Server) -> None:
         if pooling not in POOLINGS:
             raise InputError(f"'pooling' {pooling!r}: expected one of {', '.join(POOLINGS)}")
         key = (EMBED, pooling, str(_option(body, "layer", (str, int), "-1")), _option(body, "window", int),
-               _option(body, "rc_average", bool, False))
+               _option(body, "rc_average", bool, False), _option(body, "stride", int))
         results = await server.run(request, key, batch, len(batch))
         meta = results[0].meta
         return {"embeddings": [{"id": r.id, "vector": result.value} for r, result in zip(batch, results)],
@@ -218,25 +223,26 @@ def _add_dnalens_routes(app: FastAPI, server: Server) -> None:
     async def dnalens_predict(request: Request) -> dict:
         body = await server.body(request)
         batch = records(sequences_field(body.get("sequences"), "sequences"), server.limits, _ids(body))
-        positions = parse_positions(str(_option(body, "positions", (str, int, list), "")).strip("[]"))
-        if not len(positions):
-            raise InputError("'positions': expected 1-based positions like \"5,17\" or \"10-20\"")
-        if len(positions) * len(batch) > MAX_SITES:
-            raise TooLarge(f"{len(positions) * len(batch)} sites in one request: at most {MAX_SITES}")
-        results = await server.run(request, (PREDICT,), [(r, positions) for r in batch], len(batch))
+        wanted = _predict_positions(body, len(batch))
+        sites = sum(len(positions) for positions in wanted)
+        if sites > MAX_SITES:
+            raise TooLarge(f"{sites} sites in one request: at most {MAX_SITES}")
+        results = await server.run(request, (PREDICT,), list(zip(batch, wanted)), len(batch))
         rows = [{key: value for key, value in site.row().items() if key != "method"}
                 for result in results for site in result.value]
         meta = results[0].meta
+        described = ";".join(dict.fromkeys(positions.describe() for positions in wanted))
         return {"predictions": rows, "method": meta["method"], "warnings": meta["warnings"],
-                "provenance": {**meta["provenance"], "parameters": {"positions": positions.describe(),
-                                                                     "input": "request"}}}
+                "provenance": {**meta["provenance"], "parameters": {"positions": described, "input": "request"}}}
 
     @app.post("/dnalens/variants")
     async def dnalens_variants(request: Request) -> dict:
         body = await server.body(request)
         pairs, key = _variant_request(body, server.limits)
         results = await server.run(request, key, pairs, 2 * len(pairs))
-        warnings = check_scored([result.value for result in results], pairs_input(pairs, key[-1]))
+        # Given cases are scored as they are (a client's VCF windows); pairs are checked as paired FASTA is.
+        warnings = [] if key[0] == VARIANT_CASES else check_scored([result.value for result in results],
+                                                                   pairs_input(pairs, key[-1]))
         meta = results[0].meta
         rows = [{**result.value.case.identity, "pair": number,
                  **{score: result.value.scores[score] for score in meta["scores"]},
@@ -251,7 +257,23 @@ def _ids(body: dict) -> list[str] | None:
     return ids
 
 
+def _predict_positions(body: dict, count: int) -> list:
+    """'positions' for every sequence, or 'positions_each': one positions text per sequence (a client's shard or
+    --all-positions asks each record for its own sites)."""
+    each = body.get("positions_each")
+    if each is not None:
+        if not (isinstance(each, list) and len(each) == count and all(isinstance(p, str) for p in each)):
+            raise InputError("'positions_each': expected one positions text (\"5,17\", \"10-20\") per sequence")
+        return [parse_positions(text) for text in each]
+    positions = parse_positions(str(_option(body, "positions", (str, int, list), "")).strip("[]"))
+    if not len(positions):
+        raise InputError("'positions': expected 1-based positions like \"5,17\" or \"10-20\"")
+    return [positions] * count
+
+
 def _variant_request(body: dict, limits: Limits) -> tuple[list, tuple]:
+    if "cases" in body:
+        return _variant_cases(body, limits)
     pairs = body.get("pairs")
     if not isinstance(pairs, list) or not pairs or not all(
             isinstance(p, dict) and isinstance(p.get("ref"), str) and isinstance(p.get("alt"), str) for p in pairs):
@@ -259,12 +281,37 @@ def _variant_request(body: dict, limits: Limits) -> tuple[list, tuple]:
     ids = [str(p.get("id", f"pair{i}")) for i, p in enumerate(pairs, start=1)]
     refs = records([p["ref"] for p in pairs], limits, ids)
     alts = records([p["alt"] for p in pairs], limits, ids)
+    key = (VARIANTS, *_variant_options(body), _option(body, "max_differences", int, DEFAULT_MAX_DIFFERENCES))
+    return list(zip(refs, alts)), key
+
+
+def _variant_options(body: dict) -> tuple:
     pooling = _option(body, "pooling", str, "mean")
     if pooling not in POOLINGS:
         raise InputError(f"'pooling' {pooling!r}: expected one of {', '.join(POOLINGS)}")
-    key = (VARIANTS, _option(body, "scores", str), pooling, str(_option(body, "layer", (str, int), "-1")),
-           _option(body, "rc_average", bool, False), _option(body, "max_differences", int, DEFAULT_MAX_DIFFERENCES))
-    return list(zip(refs, alts)), key
+    return (_option(body, "scores", str), pooling, str(_option(body, "layer", (str, int), "-1")),
+            _option(body, "rc_average", bool, False))
+
+
+def _variant_cases(body: dict, limits: Limits) -> tuple[list, tuple]:
+    """'cases': [{"ref", "alt", "site", "id"}]: WT and mutant windows scored as given, site the 0-based position
+    of a single-base substitution or null (as a client's VCF windows are: its reference and window rule)."""
+    cases = body.get("cases")
+    if not isinstance(cases, list) or not cases or not all(
+            isinstance(c, dict) and isinstance(c.get("ref"), str) and isinstance(c.get("alt"), str)
+            and (c.get("site") is None or (isinstance(c["site"], int) and not isinstance(c["site"], bool)))
+            for c in cases):
+        raise InputError("'cases': expected a non-empty list of {\"ref\": DNA, \"alt\": DNA, \"site\": 0-based "
+                         "substitution site or null, \"id\": name}")
+    ids = [str(c.get("id", f"case{i}")) for i, c in enumerate(cases, start=1)]
+    refs = records([c["ref"] for c in cases], limits, ids)
+    alts = records([c["alt"] for c in cases], limits, ids)
+    for name, case, ref, alt in zip(ids, cases, refs, alts):
+        site = case.get("site")
+        if site is not None and not (0 <= site < min(len(ref.sequence), len(alt.sequence))):
+            raise InputError(f"case '{name}': site {site} is outside its windows")
+    items = [(ref, alt, case.get("site")) for ref, alt, case in zip(refs, alts, cases)]
+    return items, (VARIANT_CASES, *_variant_options(body))
 
 
 def _add_mutagenesis_route(app: FastAPI, server: Server) -> None:
@@ -298,3 +345,11 @@ def _mutagenesis_checks(server: Server, batch: list, span: tuple[int, int] | Non
         raise TooLarge(f"{positions} positions to mutate in one request: at most {server.limits.max_positions} "
                        "(send a --range, or fewer sequences, per request)")
     return window
+
+
+def _add_describe_route(app: FastAPI, server: Server) -> None:
+    @app.post("/dnalens/describe")
+    async def dnalens_describe(request: Request) -> dict:
+        """An operation's method, dimension, scores and parameters for given options, without running it: what a
+        client writes in its outputs' headers before the first result (remote/)."""
+        return describe_operation(server.work, await server.body(request))

@@ -11,12 +11,13 @@ from ..model import LanguageModel
 from ..ops.embed import Embed
 from ..ops.mutagenesis import Mutagenesis, sequence_target
 from ..ops.predict import Predict
-from ..ops.variant_inputs import pairs_input, site_window
+from ..ops.variant_inputs import PAIR_COLUMNS, VariantCase, VariantInput, pairs_input, site_window
 from ..ops.variants import Variants
 from ..provenance import provenance
 from ..runner import Runner
 
 EMBED, PREDICT, VARIANTS = "embed", "predict", "variants"
+VARIANT_CASES = "variant cases"  # WT/mutant windows with their site, scored as given (a client's VCF windows)
 MUTAGENESIS = "mutagenesis"
 
 
@@ -49,14 +50,15 @@ class Work:
     def __call__(self, key: Hashable, items: list) -> Sequence[Result]:
         kind, *options = key
         return {EMBED: self._embed, PREDICT: self._predict, VARIANTS: self._variants,
+                VARIANT_CASES: self._variant_cases,
                 MUTAGENESIS: self._mutagenesis}[kind](options, items)
 
     def _provenance(self, operation: str, parameters: dict) -> dict:
         return provenance(self.description, operation, parameters)
 
     def _embed(self, options: list, records: list) -> list[Result]:
-        pooling, layer, window, rc_average = options
-        operation = Embed(self.model, EmbeddingOptions(pooling, layer, window, None, rc_average), self.runner)
+        pooling, layer, window, rc_average, stride = options
+        operation = Embed(self.model, EmbeddingOptions(pooling, layer, window, stride, rc_average), self.runner)
         vectors = [embedding.vector.tolist() for embedding in operation.records(records)]
         meta = {"method": operation.method, "warnings": operation.warnings(),
                 "provenance": self._provenance("embed", operation.parameters("request"))}
@@ -75,10 +77,19 @@ class Work:
         return results
 
     def _variants(self, options: list, pairs: list) -> list[Result]:
-        scores, pooling, layer, rc_average, max_differences = options
+        *choices, max_differences = options
+        return self._score_variants(choices, pairs_input(pairs, max_differences))
+
+    def _variant_cases(self, options: list, cases: list) -> list[Result]:
+        """cases: (ref record, alt record, site or None), scored as given: no pairing check."""
+        given = [VariantCase({"pair": number, "id": ref.id}, ref.sequence, alt.sequence, site)
+                 for number, (ref, alt, site) in enumerate(cases, start=1)]
+        return self._score_variants(options, VariantInput(given, len(given), PAIR_COLUMNS, {"input": "request"}))
+
+    def _score_variants(self, options: list, source: VariantInput) -> list[Result]:
+        scores, pooling, layer, rc_average = options
         operation = Variants(self.model, self.runner, scores=scores, embedding=EmbeddingOptions(pooling, layer),
                              rc_average=rc_average)
-        source = pairs_input(pairs, max_differences)
         scored = list(operation.records(source))
         meta = {"scores": operation.scores, "method": operation.method_lines(),
                 "provenance": self._provenance("variants", operation.parameters(source))}
