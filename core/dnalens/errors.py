@@ -15,3 +15,7 @@ class ModelError(DNALensError):
 
 class Cancelled(DNALensError):
     """The run was cancelled by the user (GUI Cancel, Ctrl-C)."""
+
+
+class RemoteError(DNALensError):
+    """A DNALens server that cannot be reached, refuses the request or answers in an unexpected way."""

@@ -46,10 +46,15 @@ def package_versions() -> dict[str, str]:
 
 
 def provenance(model_description: dict | None, operation: str, parameters: dict) -> dict:
-    record = {"operation": operation, **package_versions()}
+    """A served model's description (remote/) also names its endpoint and the server's package versions, which
+    computed the numbers."""
+    description = model_description or {}
+    record = {"operation": operation, **(description.get("versions") or package_versions())}
     if model_description is not None:
         record["model"] = model_description.get("id")
         record["weights_sha256"] = model_description.get("weights_sha256")
+        if model_description.get("endpoint"):
+            record["endpoint"] = model_description["endpoint"]
     record["parameters"] = {key: value for key, value in parameters.items() if value is not None}
     return record
 
@@ -60,6 +65,8 @@ def provenance_lines(record: dict) -> list[str]:
     if "model" in record:
         lines.append(f"model: {record['model']}")
         lines.append(f"weights_sha256: {record['weights_sha256']}")
+    if "endpoint" in record:
+        lines.append(f"endpoint: {record['endpoint']} (computed by that DNALens server)")
     lines.append(f"versions: torch {record['torch']}, transformers {record['transformers']}")
     lines.append(parameters_line(record["parameters"]))
     return lines

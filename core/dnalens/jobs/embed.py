@@ -17,12 +17,12 @@ from ..io.npz import write_npz
 from ..io.outputs import OutputSet
 from ..io.tables import read_labels
 from ..io.tsv import TsvWriter
-from ..model import LanguageModel
-from ..ops.embed import CHUNK, Embed
+from ..ops.embed import CHUNK
 from ..ops.projection import project
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
 from ..shards import Shard, refuse_with_shard, shard_parameters, shard_total, take_shard
+from .operations import Model, embed_operation
 
 
 @dataclass
@@ -34,17 +34,18 @@ class EmbedResult:
     figures: dict = field(default_factory=dict)  # the saved plots as Figures, for the GUI to display
 
 
-def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
+def embed_fasta(model: Model, fasta: str | Path, out_tsv: str | Path, *,
                 options: EmbeddingOptions | None = None, npz: str | Path | None = None,
                 heatmap: str | Path | None = None, projection: str | Path | None = None,
                 labels: str | Path | None = None, projection_method: str = "pca",
                 context: RunContext | None = None, runner: Runner | None = None,
                 shard: Shard | None = None) -> EmbedResult:
-    """shard: only that part of the records (shards.py); the NPZ and plots need them all."""
+    """model: a loaded model or a DNALens server (remote.connect). shard: only that part of the records
+    (shards.py); the NPZ and plots need them all."""
     context = context or RunContext()
     refuse_with_shard(shard, npz=npz, heatmap=heatmap, projection=projection)
     options = options or EmbeddingOptions()
-    operation = Embed(model, options, runner or context.runner(model))
+    operation = embed_operation(model, options, runner, context)
     label_map = read_labels(labels) if labels else None
     if projection and projection_method not in PROJECTIONS:
         raise InputError(f"--method {projection_method}: expected {' or '.join(PROJECTIONS)}")
@@ -83,7 +84,7 @@ def embed_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
 
             save_figure(figures["projection"], outputs.path(projection), record)
     written = [Path(p) for p in (out_tsv, npz, heatmap, projection) if p]
-    return EmbedResult(table.rows, operation.dimension, operation.embedder.windowed_sequences, written, figures)
+    return EmbedResult(table.rows, operation.dimension, operation.windowed_sequences, written, figures)
 
 
 def embed_chunks(fasta: str | Path) -> int:

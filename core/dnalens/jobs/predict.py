@@ -10,12 +10,12 @@ from ..io.counting import fasta_lengths
 from ..io.fasta import read_fasta
 from ..io.outputs import OutputSet
 from ..io.tsv import TsvWriter
-from ..model import LanguageModel
-from ..ops.predict import COLUMNS, SITES_PER_BATCH, Predict
+from ..ops.predict import COLUMNS, SITES_PER_BATCH
 from ..positions import Positions
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
 from ..shards import Shard, refuse_with_shard, shard_parameters, shard_range, shard_total
+from .operations import Model, predict_operation
 
 
 @dataclass
@@ -26,15 +26,15 @@ class PredictResult:
     figures: dict = field(default_factory=dict)
 
 
-def predict_fasta(model: LanguageModel, fasta: str | Path, out_tsv: str | Path, *,
+def predict_fasta(model: Model, fasta: str | Path, out_tsv: str | Path, *,
                   positions: Positions | None = None, plot: str | Path | None = None,
                   context: RunContext | None = None, runner: Runner | None = None,
                   shard: Shard | None = None) -> PredictResult:
-    """`positions` None means every position. shard: only that part of the sites, counted over the records in
-    order (shards.py)."""
+    """model: a loaded model or a DNALens server (remote.connect). `positions` None means every position.
+    shard: only that part of the sites, counted over the records in order (shards.py)."""
     context = context or RunContext()
     refuse_with_shard(shard, plot=plot)
-    operation = Predict(model, positions, runner or context.runner(model))
+    operation = predict_operation(model, positions, runner, context)
     # Progress counts positions, so one long sequence moves the bar too.
     lengths = fasta_lengths(fasta)
     total = sum(lengths) if positions is None else len(positions) * len(lengths)

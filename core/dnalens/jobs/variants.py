@@ -12,13 +12,12 @@ from ..io.outputs import OutputSet
 from ..io.reference import reference_files
 from ..io.tsv import TsvWriter
 from ..io.vcf import AnnotatedVcfWriter
-from ..model import LanguageModel
 from ..ops import variant_inputs
 from ..ops.variant_inputs import open_variant_input
-from ..ops.variants import Variants
 from ..provenance import provenance, provenance_lines
 from ..runner import Runner
 from ..shards import Shard
+from .operations import Model, variants_operation
 
 INFO_FIELDS = {
     "l2": ("DNALENS_L2", "L2 distance between pooled WT and mutant embeddings"),
@@ -37,17 +36,18 @@ class VariantResult:
     outputs: list[Path]
 
 
-def score_variants(model: LanguageModel, out_tsv: str | Path, *, ref_fasta: str | Path | None = None,
+def score_variants(model: Model, out_tsv: str | Path, *, ref_fasta: str | Path | None = None,
                    alt_fasta: str | Path | None = None, pair_by: str = "order", vcf: str | Path | None = None,
                    reference: str | Path | None = None, window: int | None = None, vcf_out: str | Path | None = None,
                    scores: str | None = None, embedding: EmbeddingOptions | None = None, rc_average: bool = False,
                    max_differences: int | None = None, context: RunContext | None = None,
                    runner: Runner | None = None, shard: Shard | None = None) -> VariantResult:
-    """rc_average: every score from both strands. max_differences: paired mode only (default 10); a pair
-    differing in more places is not scored. shard: only that part of the pairs or VCF ALT alleles."""
+    """model: a loaded model or a DNALens server (remote.connect). rc_average: every score from both strands.
+    max_differences: paired mode only (default 10); a pair differing in more places is not scored. shard: only
+    that part of the pairs or VCF ALT alleles."""
     context = context or RunContext()
-    operation = Variants(model, runner or context.runner(model), scores=scores, embedding=embedding,
-                         rc_average=rc_average)
+    operation = variants_operation(model, runner, context, scores=scores, embedding=embedding,
+                                   rc_average=rc_average)
     source = open_variant_input(model.max_bp, context.warn, ref_fasta=ref_fasta, alt_fasta=alt_fasta, pair_by=pair_by,
                                 vcf=vcf, reference=reference, window=window, vcf_out=vcf_out,
                                 max_differences=max_differences, shard=shard)

@@ -1,0 +1,41 @@
+"""Where a job's operation runs: on the loaded model (ops/) or on a DNALens server (remote/, `--endpoint`). Both
+yield the same records, so each job and its writers serve local and remote runs alike."""
+
+from __future__ import annotations
+
+from ..compute.embedder import EmbeddingOptions
+from ..context import RunContext
+from ..model import LanguageModel
+from ..ops.embed import Embed
+from ..ops.predict import Predict
+from ..ops.variants import Variants
+from ..positions import Positions
+from ..remote import Server
+from ..remote.embed import RemoteEmbed
+from ..remote.predict import RemotePredict
+from ..remote.variants import RemoteVariants
+from ..runner import Runner
+
+Model = LanguageModel | Server  # a job's `model`: loaded here, or served (remote.connect)
+
+
+def embed_operation(model: Model, options: EmbeddingOptions, runner: Runner | None,
+                    context: RunContext) -> Embed | RemoteEmbed:
+    if isinstance(model, Server):
+        return RemoteEmbed(model, options)
+    return Embed(model, options, runner or context.runner(model))
+
+
+def predict_operation(model: Model, positions: Positions | None, runner: Runner | None,
+                      context: RunContext) -> Predict | RemotePredict:
+    if isinstance(model, Server):
+        return RemotePredict(model, positions)
+    return Predict(model, positions, runner or context.runner(model))
+
+
+def variants_operation(model: Model, runner: Runner | None, context: RunContext, *, scores: str | None,
+                       embedding: EmbeddingOptions | None, rc_average: bool) -> Variants | RemoteVariants:
+    if isinstance(model, Server):
+        return RemoteVariants(model, scores=scores, embedding=embedding, rc_average=rc_average)
+    return Variants(model, runner or context.runner(model), scores=scores, embedding=embedding,
+                    rc_average=rc_average)

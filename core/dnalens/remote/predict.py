@@ -1,0 +1,101 @@
+"""The predict operation computed by a server: ops/predict.Predict's interface and records (BaseProbabilities),
+so jobs/predict.py writes the same files from either. The wanted sites are worked out here, as Predict does
+(a shard's range of them included); each request names every record's own positions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import groupby, islice
+
+from ..io.fasta import SequenceRecord
+from ..ops.predict import SITES_PER_BATCH, BaseProbabilities, long_sequences_warning, record_positions
+from ..positions import Positions
+from ..runner import Progress
+from .requests import answered, batched, check_length, text_bytes
+from .server import Server
+
+ROUTE = "/dnalens/predict"
+BASES = ("A", "C", "G", "T")
+Entry = tuple[SequenceRecord, list[int]]  # a record and the positions of it one request scores
+
+
+class RemotePredict:
+    """`positions` None means every position of every sequence."""
+
+    def __init__(self, server: Server, positions: Positions | None):
+        self.server = server
+        self.positions = positions
+        self.method: str = server.post("/dnalens/describe", {"operation": "predict"})["method"]
+        self.windowed: list[str] = []
+        # Sites per request: within the server's limit, and about the local batch, so progress moves as often.
+        self.sites_per_request = max(1, min(server.limits.max_sites, 4 * SITES_PER_BATCH))
+
+    def parameters(self, input_name: str) -> dict:
+        return {"positions": "all" if self.positions is None else self.positions.describe(), "input": input_name}
+
+    def records(self, sequences: Iterable[SequenceRecord], progress: Progress | None = None,
+                sites: tuple[int, int] | None = None) -> Iterator[BaseProbabilities]:
+        """sites: only these of all the wanted sites in order (0-based, half-open: a shard)."""
+        wanted = islice(self._sites(sequences), *sites) if sites else self._sites(sequences)
+        for request in self._requests(wanted):
+            answer = self.server.post(ROUTE, {"sequences": [record.sequence for record, _ in request],
+                                              "ids": [record.id for record, _ in request],
+                                              "positions_each": [_ranges(positions) for _, positions in request]})
+            count = sum(len(positions) for _, positions in request)
+            for row in answered(answer, "predictions", count, self.server, ROUTE):
+                yield BaseProbabilities(row["id"], row["position"], row["ref"],
+                                        {base: float(row[base]) for base in BASES}, self.method)
+            if progress is not None:
+                progress.advance(count)
+
+    def warnings(self) -> list[str]:
+        return long_sequences_warning(len(self.windowed), self.server.max_bp)
+
+    def _sites(self, sequences: Iterable[SequenceRecord]) -> Iterator[tuple[int, SequenceRecord, int]]:
+        """(record number, record, 1-based position) of every wanted site, lazily."""
+        for number, record in enumerate(sequences):
+            wanted = record_positions(record, self.positions)
+            if len(record.sequence) > self.server.max_bp:
+                self.windowed.append(record.id)
+            check_length(self.server, record.id, record.sequence)
+            for position in wanted:
+                yield number, record, position
+
+    def _requests(self, sites: Iterable[tuple[int, SequenceRecord, int]]) -> Iterator[list[Entry]]:
+        """Requests of (record, its positions) entries, at most sites_per_request sites each."""
+        def entries() -> Iterator[Entry]:
+            per = self.sites_per_request
+            for _, group in groupby(enumerate(sites), key=lambda item: (item[0] // per, item[1][0])):
+                found = [site for _, site in group]
+                yield found[0][1], [position for _, _, position in found]
+
+        def size(entry: Entry) -> tuple[int, int]:
+            record, positions = entry
+            return 1, text_bytes(record.id, record.sequence, _ranges(positions))
+
+        # An entry never spans two request-sized groups of sites, so a request holds at most sites_per_request.
+        for request in batched(entries(), self.server, size):
+            yield from _split_by_sites(request, self.sites_per_request)
+
+
+def _split_by_sites(request: list, most: int) -> Iterator[list]:
+    part, count = [], 0
+    for entry in request:
+        if part and count + len(entry[1]) > most:
+            yield part
+            part, count = [], 0
+        part.append(entry)
+        count += len(entry[1])
+    if part:
+        yield part
+
+
+def _ranges(positions: list[int]) -> str:
+    """Sorted 1-based positions as ranges: [1, 2, 3, 7] → '1-3,7'."""
+    runs = [[positions[0], positions[0]]]
+    for position in positions[1:]:
+        if position == runs[-1][1] + 1:
+            runs[-1][1] = position
+        else:
+            runs.append([position, position])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)

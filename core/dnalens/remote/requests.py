@@ -1,0 +1,63 @@
+"""Cutting a run's work into requests a server accepts: at most its sequences per request and body size, and no
+sequence over its length limit (refused here in one line, before anything is sent)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from ..cancel import check_cancelled
+from ..errors import RemoteError
+from .server import Server
+
+T = TypeVar("T")
+BODY_MARGIN = 4096  # bytes of a request body left for its options and JSON punctuation
+
+
+def check_length(server: Server, name: str, sequence: str) -> None:
+    limit = server.limits.max_length
+    if len(sequence) > limit:
+        raise RemoteError(f"record '{name}': {len(sequence)} bp, more than the server's limit of {limit} bp per "
+                          f"sequence ({server.url}; dnalens serve --max-length): run it locally, or raise the limit")
+
+
+def text_bytes(*texts: str) -> int:
+    """Bytes the texts take in a JSON body (quotes and escapes included), plus a separator each."""
+    return sum(len(json.dumps(text)) + 2 for text in texts)
+
+
+def batched(items: Iterable[T], server: Server, size: Callable[[T], tuple[int, int]],
+            max_items: int | None = None) -> Iterator[list[T]]:
+    """Consecutive items in lists that fit one request; size(item) → (sequences, body bytes) it adds. Checks the
+    run's cancel event before each request."""
+    limits = server.limits
+    most = min(limits.max_sequences, max_items or limits.max_sequences)
+    budget = max(limits.max_body_bytes - BODY_MARGIN, 1)
+    batch: list[T] = []
+    sequences = body = 0
+    for item in items:
+        count, nbytes = size(item)
+        if nbytes > budget:
+            raise RemoteError(f"one item of {nbytes} bytes does not fit the server's request limit of "
+                              f"{limits.max_body_bytes} bytes ({server.url}; dnalens serve --max-body-bytes)")
+        if batch and (sequences + count > most or body + nbytes > budget):
+            check_cancelled()
+            yield batch
+            batch, sequences, body = [], 0, 0
+        batch.append(item)
+        sequences += count
+        body += nbytes
+    if batch:
+        check_cancelled()
+        yield batch
+
+
+def answered(answer: dict, key: str, expected: int, server: Server, route: str) -> list:
+    """The answer's list under `key`, which must hold one entry per item sent."""
+    values = answer.get(key)
+    if not isinstance(values, list) or len(values) != expected:
+        got = len(values) if isinstance(values, list) else "no"
+        raise RemoteError(f"the DNALens server at {server.url} answered {route} with {got} {key} for {expected} "
+                          "items sent")
+    return values

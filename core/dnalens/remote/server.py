@@ -1,0 +1,94 @@
+"""A connection to one DNALens server (`dnalens serve`): what it runs and its limits, from its /info."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import RemoteError
+from .http import Connection
+
+# /info keys a DNALens server gives (a TEI server, for one, has the first but not the model description).
+REQUIRED = ("max_client_batch_size", "max_input_length", "max_body_bytes", "model")
+MODEL_KEYS = ("id", "weights_sha256", "max_bp", "family")
+DEFAULT_MAX_SITES = 10_000  # /dnalens/predict's sites per request on servers that do not say
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one request may hold (dnalens serve --max-sequences, --max-length, --max-body-bytes)."""
+
+    max_sequences: int
+    max_length: int
+    max_body_bytes: int
+    max_sites: int
+
+    @classmethod
+    def from_info(cls, info: dict) -> ServerLimits:
+        return cls(int(info["max_client_batch_size"]), int(info["max_input_length"]), int(info["max_body_bytes"]),
+                   int(info.get("max_predict_sites", DEFAULT_MAX_SITES)))
+
+
+class Server:
+    """Made by `connect`; the remote operations (remote/embed.py, predict.py, variants.py) post through it."""
+
+    def __init__(self, connection: Connection, info: dict):
+        self.connection = connection
+        self.url = connection.url
+        self.model = info["model"]
+        self.limits = ServerLimits.from_info(info)
+        self.versions = info.get("versions") or {}
+
+    def info(self) -> dict:
+        """The server's /info JSON, asked now (its stats change as it works)."""
+        return _checked(self.connection.get("/info"), self.url)
+
+    @property
+    def id(self) -> str:
+        return self.model["id"]
+
+    @property
+    def max_bp(self) -> int:
+        return int(self.model["max_bp"])
+
+    @property
+    def weights_sha256(self) -> str:
+        return self.model["weights_sha256"]
+
+    def describe(self) -> dict:
+        """The served model's description as a local model's describe() gives it, plus where it runs (the
+        endpoint) and the server's package versions: what the outputs' provenance names."""
+        return {**self.model, "endpoint": self.url, "versions": self.versions}
+
+    def post(self, route: str, body: dict) -> dict:
+        answer = self.connection.post(route, body)
+        if not isinstance(answer, dict):
+            raise RemoteError(f"the DNALens server at {self.url} answered {route} with {type(answer).__name__}, "
+                              "not an object")
+        return answer
+
+
+def connect(url: str, token: str | None = None) -> Server:
+    """A checked connection: the server answered /info as a DNALens server, with this token. Raises RemoteError
+    (one line naming the URL) otherwise."""
+    connection = Connection(url, token)
+    return Server(connection, _checked(connection.get("/info"), connection.url))
+
+
+def _checked(info: object, url: str) -> dict:
+    if not (isinstance(info, dict) and all(key in info for key in REQUIRED) and isinstance(info["model"], dict)
+            and all(key in info["model"] for key in MODEL_KEYS)):
+        raise RemoteError(f"{url}/info is not a DNALens server's description (no model, limits or weights hash): "
+                          "is the URL that of `dnalens serve`?")
+    return info
+
+
+def summary(server: Server) -> dict:
+    """What `dnalens info --endpoint URL` prints: the model the server runs, where, its limits and version."""
+    info = server.info()
+    model = info["model"]
+    limits = ("max_client_batch_size", "max_input_length", "max_body_bytes", "max_predict_sites",
+              "max_concurrent_requests", "max_batch_wait_ms", "max_mutagenesis_positions")
+    return {"endpoint": server.url, "model": model["id"], "weights_sha256": model["weights_sha256"],
+            "device": model.get("device"), "dtype": model.get("dtype"), "dnalens_version": info.get("version"),
+            "versions": info.get("versions"), "limits": {key: info[key] for key in limits if key in info},
+            "description": model, "stats": info.get("stats")}
