@@ -1,0 +1,202 @@
+"""Clients of `dnalens serve` (issue 20 item 2): embed, predict and variants with --endpoint write the files a
+local run writes, with the same numbers; info --endpoint; a missing or wrong token and an unreachable server are
+one line. A real server process on 127.0.0.1 with the tiny model and small limits, so runs take several requests."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import math
+import threading
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from conftest import TEST_DATA
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+from serve_helpers import TINY, TOKEN, free_port, running
+
+LOCAL = ("--model", TINY, "--device", "cpu", "--quiet")
+ENDPOINT_LINE = "# endpoint: "
+
+
+@pytest.fixture(scope="module")
+def server():
+    with running("--max-sequences", "3", "--max-body-bytes", "20000") as client:
+        yield client
+
+
+@pytest.fixture
+def remote(server, run_cli):
+    def run(*args):
+        return run_cli(*args, "--endpoint", server.base, "--token", TOKEN, "--quiet")
+
+    return run
+
+
+def _lines(path: Path) -> tuple[list[str], list[list[str]]]:
+    text = path.read_text().splitlines()
+    return [line for line in text if line.startswith("#")], [line.split("\t") for line in text
+                                                             if not line.startswith("#")]
+
+
+def _same_cells(local: list[list[str]], remote: list[list[str]]) -> None:
+    assert len(local) == len(remote) and local
+    for a_row, b_row in zip(local, remote):
+        assert len(a_row) == len(b_row)
+        for a, b in zip(a_row, b_row):
+            if a != b:  # numbers may differ in the last digits (the server batches differently)
+                assert math.isclose(float(a), float(b), abs_tol=1e-5), (a_row, b_row)
+
+
+def _same_table(local: Path, remote: Path, server) -> None:
+    local_header, local_rows = _lines(local)
+    remote_header, remote_rows = _lines(remote)
+    assert f"{ENDPOINT_LINE}{server.base} (computed by that DNALens server)" in remote_header
+    assert [line for line in remote_header if not line.startswith(ENDPOINT_LINE)] == local_header
+    _same_cells(local_rows, remote_rows)
+
+
+def test_embed_equals_local(remote, run_cli, server, tmp_path):
+    fasta = TEST_DATA / "sequences.fa"  # 12 records, 3 longer than the window: windowed, 4 requests
+    options = ("--window", "300", "--stride", "200", "--pooling", "max")
+    assert run_cli("embed", fasta, "-o", tmp_path / "l.tsv", "--npz", tmp_path / "l.npz", *options, *LOCAL).code == 0
+    result = remote("embed", fasta, "-o", tmp_path / "r.tsv", "--npz", tmp_path / "r.npz", *options)
+    assert result.code == 0, result.err
+    _same_table(tmp_path / "l.tsv", tmp_path / "r.tsv", server)
+    local, served = np.load(tmp_path / "l.npz"), np.load(tmp_path / "r.npz")
+    assert list(local["ids"]) == list(served["ids"])
+    np.testing.assert_allclose(served["embeddings"], local["embeddings"], atol=1e-5)
+
+
+def test_predict_equals_local(remote, run_cli, server, write_fasta, tmp_path):
+    fasta = TEST_DATA / "sequences.fa"
+    assert run_cli("predict", fasta, "-o", tmp_path / "l.tsv", "--positions", "5,17-20", *LOCAL).code == 0
+    assert remote("predict", fasta, "-o", tmp_path / "r.tsv", "--positions", "5,17-20").code == 0
+    _same_table(tmp_path / "l.tsv", tmp_path / "r.tsv", server)
+    # Every position of short records, in a shard whose range starts inside a record.
+    small = write_fasta({"a": "ACGTTGCAAC" * 60, "b": "GGCATTACGA" * 50, "c": "TTGACCA" * 40})
+    for name, options in (("l", LOCAL), ("r", ("--endpoint", server.base, "--token", TOKEN, "--quiet"))):
+        result = run_cli("predict", small, "-o", tmp_path / f"all_{name}.tsv", "--all-positions", "--shard", "2/3",
+                         *options)
+        assert result.code == 0, result.err
+    _same_table(tmp_path / "all_l.tsv", tmp_path / "all_r.tsv", server)
+
+
+def test_variants_pairs_and_vcf_equal_local(remote, run_cli, server, tmp_path):
+    pairs = ("--ref-fasta", TEST_DATA / "exon_ref.fa", "--alt-fasta", TEST_DATA / "exon_alt.fa")
+    assert run_cli("variants", *pairs, "-o", tmp_path / "l.tsv", *LOCAL).code == 0
+    assert remote("variants", *pairs, "-o", tmp_path / "r.tsv").code == 0
+    _same_table(tmp_path / "l.tsv", tmp_path / "r.tsv", server)
+    vcf = ("--vcf", TEST_DATA / "variants.vcf", "--reference", TEST_DATA / "chr20_excerpt.fa", "--window", "101")
+    assert run_cli("variants", *vcf, "-o", tmp_path / "vl.tsv", "--vcf-out", tmp_path / "l.vcf", *LOCAL).code == 0
+    result = remote("variants", *vcf, "-o", tmp_path / "vr.tsv", "--vcf-out", tmp_path / "r.vcf")
+    assert result.code == 0, result.err
+    _same_table(tmp_path / "vl.tsv", tmp_path / "vr.tsv", server)
+    statuses = {row[-1].split("(")[0] for row in _lines(tmp_path / "vr.tsv")[1][1:]}
+    assert "ok" in statuses and len(statuses) > 1  # scored and skipped variants both came back in place
+    local_vcf = [line.split("\t") for line in (tmp_path / "l.vcf").read_text().splitlines() if line[0] != "#"]
+    remote_vcf = [line.split("\t") for line in (tmp_path / "r.vcf").read_text().splitlines() if line[0] != "#"]
+    assert [row[:7] for row in local_vcf] == [row[:7] for row in remote_vcf]
+    _same_cells([_info_values(row[7]) for row in local_vcf], [_info_values(row[7]) for row in remote_vcf])
+
+
+def _info_values(info: str) -> list[str]:
+    return [value for field in info.split(";") for value in field.split("=")[1:]]
+
+
+def test_info_names_the_served_model(server, run_cli):
+    local = json.loads(run_cli("info", "--model", TINY, "--device", "cpu").out)
+    result = run_cli("info", "--endpoint", server.base + "/", "--token", TOKEN)
+    assert result.code == 0, result.err
+    served = json.loads(result.out)
+    assert served["endpoint"] == server.base and served["device"] == "cpu"
+    assert served["weights_sha256"] == local["weights_sha256"] and served["model"] == local["id"]
+    assert served["limits"]["max_client_batch_size"] == 3 and served["dnalens_version"]
+
+
+def test_token_missing_or_wrong_is_one_line(server, run_cli, monkeypatch, tmp_path):
+    fasta = TEST_DATA / "sequences.fa"
+    monkeypatch.delenv("DNALENS_TOKEN", raising=False)
+    missing = run_cli("embed", fasta, "-o", tmp_path / "e.tsv", "--endpoint", server.base)
+    monkeypatch.setenv("DNALENS_TOKEN", "wrong")  # the environment is where a token should come from
+    wrong = run_cli("embed", fasta, "-o", tmp_path / "e.tsv", "--endpoint", server.base)
+    assert missing.code == wrong.code == 1
+    assert missing.err == f"dnalens: error: the DNALens server at {server.base} needs a token (401): set " \
+                          "DNALENS_TOKEN (or --token)\n"
+    assert wrong.err.count("\n") == 1 and "refused the token (401)" in wrong.err and server.base in wrong.err
+    assert not (tmp_path / "e.tsv").exists()
+
+
+def test_unreachable_server_and_local_options_are_one_line(run_cli, tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = run_cli("predict", TEST_DATA / "sequences.fa", "-o", tmp_path / "p.tsv", "--positions", "3",
+                     "--endpoint", url)
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert result.err.startswith(f"dnalens: error: cannot reach the DNALens server at {url}: connection refused")
+    refused = run_cli("embed", TEST_DATA / "sequences.fa", "-o", tmp_path / "e.tsv", "--endpoint", url,
+                      "--model", TINY)
+    assert refused.code == 1 and refused.err.startswith("dnalens: error: --model cannot be used with --endpoint")
+    assert not list(tmp_path.iterdir())
+
+
+class _Scripted(http.server.BaseHTTPRequestHandler):
+    """Answers GET /info from a script of (status, headers, body) and records when each request came."""
+
+    script: ClassVar[list] = []
+    times: ClassVar[list] = []
+
+    def do_GET(self):
+        type(self).times.append(time.monotonic())
+        status, headers, body = type(self).script.pop(0)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def scripted():
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), _Scripted)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _Scripted.times = []
+    yield f"http://127.0.0.1:{httpd.server_port}", _Scripted
+    httpd.shutdown()
+
+
+def test_busy_server_is_retried_after_retry_after(scripted):
+    from dnalens.remote import connect
+
+    url, handler = scripted
+    info = {"max_client_batch_size": 8, "max_input_length": 1000, "max_body_bytes": 10_000,
+            "model": {"id": "m", "weights_sha256": "abc", "max_bp": 100, "family": "masked"}}
+    busy = (503, {"Retry-After": "0.3"}, {"error": "server busy", "error_type": "overloaded"})
+    handler.script = [busy, busy, (200, {}, info)]
+    server = connect(url)
+    assert server.id == "m" and server.limits.max_sequences == 8
+    waits = np.diff(handler.times)
+    assert len(waits) == 2 and all(wait >= 0.3 for wait in waits)  # waited as asked, then answered
+
+
+def test_a_server_that_is_not_dnalens_is_one_line(scripted):
+    from dnalens.errors import RemoteError
+    from dnalens.remote import connect
+
+    url, handler = scripted
+    handler.script = [(200, {}, {"model_id": "BAAI/bge", "max_client_batch_size": 32})]  # a TEI server's /info
+    with pytest.raises(RemoteError, match=f"^{url}/info is not a DNALens server's description"):
+        connect(url)
+    handler.script = [(500, {}, {"error": "boom"})]
+    with pytest.raises(RemoteError, match=f"^the DNALens server at {url} answered 500: boom$"):
+        connect(url)
