@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from .errors import DNALensError, InputError
-from .messages import error_report
+from .messages import error_line, error_report
 
 # torchrun starts the ranks together and the group forms before the model loads: minutes are plenty.
 INIT_TIMEOUT = timedelta(minutes=5)
@@ -140,7 +140,13 @@ class Session:
         import torch.distributed as dist
 
         outcomes: list[str | None] = [None] * self.world.size
-        dist.all_gather_object(outcomes, line, group=self._group)
+        try:
+            dist.all_gather_object(outcomes, line, group=self._group)
+        except Exception as error:  # a rank died (killed, out of memory): no step can be agreed any more
+            self.failure = RanksFailed(error_line(f"lost contact with the other processes of this torchrun run "
+                                                  f"({type(error).__name__}: {error}); no output was written"),
+                                       -1)
+            raise self.failure from error
         failed = [(rank, text) for rank, text in enumerate(outcomes) if text]
         if failed:
             self.failure = RanksFailed(failed[0][1], failed[0][0])
