@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # planemo lint + planemo test of the Galaxy tools against a real Galaxy server on 127.0.0.1, offline.
 #
-#   bash scripts/galaxy_test.sh [TOOL ...]    # uses .venv (the project's environment) and build/galaxy
+#   bash scripts/galaxy_test.sh [TOOL|WORKFLOW ...]   # uses .venv (the project's environment) and build/galaxy
+#   bash scripts/galaxy_test.sh galaxy_tools/dnalens/dnalens_merge.xml galaxy_tools/workflows/dnalens-scatter-variants.gxwf.yml
 #   bash scripts/galaxy_test.sh galaxy_tools/model_zoo_tests   # only the model-zoo tests (see below)
 #   GALAXY_SERVE_ONLY=1 bash scripts/galaxy_test.sh   # start the same server and keep it, to try the tools
 #
@@ -34,9 +35,11 @@ if [ -f "$ZOO_MODEL/config.json" ]; then
 else
   ZOO=""
 fi
-# planemo 0.75.47 crashes when tools and workflows share one `planemo test` call: workflows get their own.
+# planemo 0.75.47 crashes when tools and workflows share one `planemo test` call: workflows get their own
+# (against the same server). Without arguments every workflow is tested; with them, the *.gxwf.yml named.
+ALL_WORKFLOWS="galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml galaxy_tools/workflows/dnalens-scatter-variants.gxwf.yml"
 WORKFLOWS=""
-[ $# -gt 0 ] || WORKFLOWS="galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml"
+[ $# -gt 0 ] || WORKFLOWS=$ALL_WORKFLOWS
 
 rm -rf "$WORK/server" && mkdir -p "$WORK/server/deps/dnalens/any" "$WORK/reports"
 SERVER=$WORK/server
@@ -64,7 +67,9 @@ with_zoo_tests "$DM_DIR/dnalens_register_model.xml" "$ZOO_TESTS/dnalens_register
 echo "== planemo lint"
 "$PROJECT_VENV/bin/planemo" lint --fail_level warn galaxy_tools/dnalens "$DM_DIR" \
   "$SERVER/tools/dnalens/dnalens_embed.xml" "$SERVER/tools/data_manager/dnalens_register_model.xml"
-"$PROJECT_VENV/bin/planemo" workflow_lint --fail_level warn galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml
+for workflow in $ALL_WORKFLOWS; do
+  "$PROJECT_VENV/bin/planemo" workflow_lint --fail_level warn "$workflow"
+done
 
 if [ ! -x "$GALAXY_VENV/bin/galaxy" ]; then
   echo "== installing galaxy==26.1.1 into $GALAXY_VENV (a few minutes)"
@@ -218,6 +223,7 @@ for tool in $TOOLS; do
     "$ZOO_TESTS") WANT_ZOO=1 ;;
     galaxy_tools/dnalens) PLANEMO_TOOLS+=" $TOOL_DIR" ;;
     "$DM_DIR") PLANEMO_TOOLS+=" $(dirname "$DM_TOOL")" ;;
+    *.gxwf.yml) WORKFLOWS+=" $tool" ;;
     *) PLANEMO_TOOLS+=" $tool" ;;
   esac
 done
@@ -231,7 +237,7 @@ echo "== planemo test: tools"
 if [ -n "${PLANEMO_TOOLS// /}" ]; then
   planemo_test tool_tests $PLANEMO_TOOLS
 fi
-if [ -n "$WORKFLOWS" ]; then
-  echo "== planemo test: workflows"
-  planemo_test workflow_tests $WORKFLOWS
-fi
+for workflow in $WORKFLOWS; do  # one call each, as only one per call was ever tried with this planemo
+  echo "== planemo test: workflow $workflow"
+  planemo_test "workflow_$(basename "$workflow" .gxwf.yml)" "$workflow"
+done
