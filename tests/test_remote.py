@@ -80,13 +80,15 @@ def test_predict_equals_local(remote, run_cli, server, write_fasta, tmp_path):
     assert run_cli("predict", fasta, "-o", tmp_path / "l.tsv", "--positions", "5,17-20", *LOCAL).code == 0
     assert remote("predict", fasta, "-o", tmp_path / "r.tsv", "--positions", "5,17-20").code == 0
     _same_table(tmp_path / "l.tsv", tmp_path / "r.tsv", server)
-    # Every position of short records, in a shard whose range starts inside a record.
-    small = write_fasta({"a": "ACGTTGCAAC" * 60, "b": "GGCATTACGA" * 50, "c": "TTGACCA" * 40})
+    # Every position, in a shard whose sites (1025-1090 of 1090) start inside a record longer than the model's 512.
+    small = write_fasta({"a": "ACGTTGCAAC" * 103, "b": "GGCATTACGA" * 6})
     for name, options in (("l", LOCAL), ("r", ("--endpoint", server.base, "--token", TOKEN, "--quiet"))):
-        result = run_cli("predict", small, "-o", tmp_path / f"all_{name}.tsv", "--all-positions", "--shard", "2/3",
+        result = run_cli("predict", small, "-o", tmp_path / f"all_{name}.tsv", "--all-positions", "--shard", "2/2",
                          *options)
         assert result.code == 0, result.err
     _same_table(tmp_path / "all_l.tsv", tmp_path / "all_r.tsv", server)
+    rows = _lines(tmp_path / "all_r.tsv")[1][1:]
+    assert (rows[0][:2], rows[-1][:2], len(rows)) == (["a", "1025"], ["b", "60"], 66)
 
 
 def test_variants_pairs_and_vcf_equal_local(remote, run_cli, server, tmp_path):
@@ -200,3 +202,22 @@ def test_a_server_that_is_not_dnalens_is_one_line(scripted):
     handler.script = [(500, {}, {"error": "boom"})]
     with pytest.raises(RemoteError, match=f"^the DNALens server at {url} answered 500: boom$"):
         connect(url)
+
+
+def test_cancel_stops_a_remote_run_between_requests(server):
+    import threading as threads
+
+    from dnalens.compute.embedder import EmbeddingOptions
+    from dnalens.errors import Cancelled
+    from dnalens.io.fasta import read_fasta
+    from dnalens.remote import connect
+    from dnalens.remote.embed import RemoteEmbed
+
+    event = threads.Event()
+    operation = RemoteEmbed(connect(server.base, TOKEN), EmbeddingOptions(), event)
+    received = []
+    with pytest.raises(Cancelled):  # 12 records, 3 per request: 4 requests without the cancel
+        for embedding in operation.records(read_fasta(TEST_DATA / "sequences.fa")):
+            received.append(embedding.id)
+            event.set()  # Cancel pressed once the first answer arrived
+    assert len(received) == 3

@@ -22,20 +22,21 @@ Model = LanguageModel | Server  # a job's `model`: loaded here, or served (remot
 def embed_operation(model: Model, options: EmbeddingOptions, runner: Runner | None,
                     context: RunContext) -> Embed | RemoteEmbed:
     if isinstance(model, Server):
-        return RemoteEmbed(model, options)
+        return RemoteEmbed(model, options, context.cancel_event)
     return Embed(model, options, runner or context.runner(model))
 
 
 def predict_operation(model: Model, positions: Positions | None, runner: Runner | None,
                       context: RunContext) -> Predict | RemotePredict:
     if isinstance(model, Server):
-        return RemotePredict(model, positions)
+        return RemotePredict(model, positions, context.cancel_event)
     return Predict(model, positions, runner or context.runner(model))
 
 
 def variants_operation(model: Model, runner: Runner | None, context: RunContext, *, scores: str | None,
                        embedding: EmbeddingOptions | None, rc_average: bool) -> Variants | RemoteVariants:
     if isinstance(model, Server):
-        return RemoteVariants(model, scores=scores, embedding=embedding, rc_average=rc_average)
+        return RemoteVariants(model, scores=scores, embedding=embedding, rc_average=rc_average,
+                              cancel_event=context.cancel_event)
     return Variants(model, runner or context.runner(model), scores=scores, embedding=embedding,
                     rc_average=rc_average)

@@ -3,6 +3,7 @@ jobs/embed.py writes the same files from either."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -18,8 +19,8 @@ ROUTE = "/dnalens/embed"
 
 
 class RemoteEmbed:
-    def __init__(self, server: Server, options: EmbeddingOptions):
-        self.server = server
+    def __init__(self, server: Server, options: EmbeddingOptions, cancel_event: threading.Event | None = None):
+        self.server, self.cancel_event = server, cancel_event
         self.options = {"pooling": options.pooling, "layer": options.layer, "window": options.window,
                         "stride": options.stride, "rc_average": options.rc_average}
         # The server's Embed checks the options and says its method, dimension and window, before any work.
@@ -35,7 +36,8 @@ class RemoteEmbed:
         return {**self._parameters, "input": input_name}
 
     def records(self, sequences: Iterable[SequenceRecord], progress: Progress | None = None) -> Iterator[Embedding]:
-        for batch in batched(self._checked(sequences), self.server, lambda r: (1, text_bytes(r.id, r.sequence))):
+        for batch in batched(self._checked(sequences), self.server, lambda r: (1, text_bytes(r.id, r.sequence)),
+                             self.cancel_event):
             answer = self.server.post(ROUTE, {"sequences": [r.sequence for r in batch], "ids": [r.id for r in batch],
                                               **self.options})
             for record, item in zip(batch, answered(answer, "embeddings", len(batch), self.server, ROUTE)):

@@ -4,6 +4,7 @@ so jobs/predict.py writes the same files from either. The wanted sites are worke
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from itertools import groupby, islice
 
@@ -22,8 +23,8 @@ Entry = tuple[SequenceRecord, list[int]]  # a record and the positions of it one
 class RemotePredict:
     """`positions` None means every position of every sequence."""
 
-    def __init__(self, server: Server, positions: Positions | None):
-        self.server = server
+    def __init__(self, server: Server, positions: Positions | None, cancel_event: threading.Event | None = None):
+        self.server, self.cancel_event = server, cancel_event
         self.positions = positions
         self.method: str = server.post("/dnalens/describe", {"operation": "predict"})["method"]
         self.windowed: list[str] = []
@@ -74,7 +75,7 @@ class RemotePredict:
             return 1, text_bytes(record.id, record.sequence, _ranges(positions))
 
         # An entry never spans two request-sized groups of sites, so a request holds at most sites_per_request.
-        for request in batched(entries(), self.server, size):
+        for request in batched(entries(), self.server, size, self.cancel_event):
             yield from _split_by_sites(request, self.sites_per_request)
 
 

@@ -4,6 +4,7 @@ sequence over its length limit (refused here in one line, before anything is sen
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -28,11 +29,11 @@ def text_bytes(*texts: str) -> int:
 
 
 def batched(items: Iterable[T], server: Server, size: Callable[[T], tuple[int, int]],
-            max_items: int | None = None) -> Iterator[list[T]]:
+            cancel_event: threading.Event | None = None) -> Iterator[list[T]]:
     """Consecutive items in lists that fit one request; size(item) → (sequences, body bytes) it adds. Checks the
-    run's cancel event before each request."""
+    run's cancel event (by default the current run's, cancel.py) before each request."""
     limits = server.limits
-    most = min(limits.max_sequences, max_items or limits.max_sequences)
+    most = limits.max_sequences
     budget = max(limits.max_body_bytes - BODY_MARGIN, 1)
     batch: list[T] = []
     sequences = body = 0
@@ -42,14 +43,14 @@ def batched(items: Iterable[T], server: Server, size: Callable[[T], tuple[int, i
             raise RemoteError(f"one item of {nbytes} bytes does not fit the server's request limit of "
                               f"{limits.max_body_bytes} bytes ({server.url}; dnalens serve --max-body-bytes)")
         if batch and (sequences + count > most or body + nbytes > budget):
-            check_cancelled()
+            check_cancelled(cancel_event)
             yield batch
             batch, sequences, body = [], 0, 0
         batch.append(item)
         sequences += count
         body += nbytes
     if batch:
-        check_cancelled()
+        check_cancelled(cancel_event)
         yield batch
 
 

@@ -4,6 +4,7 @@ FASTA or the VCF and reference (their statuses too); only the scorable windows a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -21,8 +22,8 @@ ROUTE = "/dnalens/variants"
 
 class RemoteVariants:
     def __init__(self, server: Server, *, scores: str | None = None, embedding: EmbeddingOptions | None = None,
-                 rc_average: bool = False):
-        self.server = server
+                 rc_average: bool = False, cancel_event: threading.Event | None = None):
+        self.server, self.cancel_event = server, cancel_event
         embedding = replace(embedding or EmbeddingOptions(), rc_average=rc_average)
         self.options = {"pooling": embedding.pooling, "layer": embedding.layer, "rc_average": rc_average}
         described = server.post("/dnalens/describe", {"operation": "variants", "scores": scores, **self.options})
@@ -59,7 +60,7 @@ class RemoteVariants:
         """Cases with a status other than ok keep it, unscored, as the local scorer keeps them."""
         results = [ScoredVariant(case, dict.fromkeys(self.scores), case.status) for case in cases]
         scorable = [i for i, case in enumerate(cases) if case.status.ok]
-        for batch in batched(scorable, self.server, lambda i: self._size(cases[i])):
+        for batch in batched(scorable, self.server, lambda i: self._size(cases[i]), self.cancel_event):
             answer = self.server.post(ROUTE, {"cases": [_case(cases[i]) for i in batch],
                                               "scores": ",".join(self.scores), **self.options})
             for i, row in zip(batch, answered(answer, "variants", len(batch), self.server, ROUTE)):
