@@ -11,12 +11,14 @@ separate unbatched forward passes for the reference and the mutant window.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -320,6 +322,84 @@ def load_rows(repeats: int) -> list[Row]:
             Row("P0 load default model, fresh process incl. torch import", "s", None, cold, higher_is_better=False)]
 
 
+def remote_rows(repeats: int, count: int, model: str = "default") -> list[Row]:
+    """P9: local against remote, as the Hugging Face hands-on compares local inference with an inference API: the
+    same jobs on the same input, once with the model loaded in this process and once through `dnalens serve` on
+    127.0.0.1 (--endpoint's client, remote/), in turn within each repeat; rates from medians, remote / local."""
+    from serve_helpers import TOKEN, running
+
+    from dnalens.compute.embedder import EmbeddingOptions
+    from dnalens.context import RunContext
+    from dnalens.jobs.embed import embed_fasta
+    from dnalens.jobs.predict import predict_fasta
+    from dnalens.jobs.variants import score_variants
+    from dnalens.model import load_model
+    from dnalens.positions import parse_positions
+    from dnalens.remote import connect
+
+    windows = random_windows(count, 201)
+    mutants = [w[:100] + ("A" if w[100] != "A" else "C") + w[101:] for w in windows]
+    context = RunContext(quiet=True, warn=lambda message: None)
+    local = load_model(model, device="cpu")
+    with tempfile.TemporaryDirectory() as folder, running(model=model) as client:
+        served = connect(client.base, TOKEN)
+        files = {name: Path(folder) / f"{name}.fa" for name in ("ref", "alt")}
+        for name, sequences in (("ref", windows), ("alt", mutants)):
+            files[name].write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(sequences)))
+        workloads = {
+            "embed": (lambda m, out: embed_fasta(m, files["ref"], out, options=EmbeddingOptions(), context=context),
+                      count, "sequences/s"),
+            "predict 10 positions": (lambda m, out: predict_fasta(m, files["ref"], out, context=context,
+                                                                  positions=parse_positions("96-105")),
+                                     10 * count, "sites/s"),
+            "variants (l2, cosine, llr)": (lambda m, out: score_variants(m, out, ref_fasta=files["ref"],
+                                                                         alt_fasta=files["alt"], context=context),
+                                           count, "variants/s"),
+        }
+        rows = []
+        for name, (job, units, unit) in workloads.items():
+            outputs = [Path(folder) / f"{name.split()[0]}_{side}.tsv" for side in ("main", "thread", "remote")]
+            main_thread, worker, remote = interleaved_medians(
+                [functools.partial(job, local, outputs[0]), functools.partial(_in_thread, job, local, outputs[1]),
+                 functools.partial(job, served, outputs[2])], repeats)
+            difference = max(_largest_difference(outputs[0], out) for out in outputs[1:])
+            rows.append(Row(f"P9 {name}, {count} x 201 bp: remote (baseline: local)", unit, units / worker,
+                            units / remote, note=f"model {Path(model).name}; local in the main thread "
+                                                 f"{units / main_thread:.2f}; largest difference {difference:.1e}"))
+    return rows
+
+
+def _in_thread(function: Callable, *args) -> None:
+    """Runs function in a new thread, as the server runs its model work (on a loaded 2-core machine torch's
+    CPU kernels ran 4x faster there than in the main thread: docs/PERFORMANCE.md, P9)."""
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            function(*args)
+        except BaseException as error:  # raised again in the caller's thread
+            failures.append(error)
+
+    worker = threading.Thread(target=target)
+    worker.start()
+    worker.join()
+    if failures:
+        raise failures[0]
+
+
+def _largest_difference(first: Path, second: Path) -> float:
+    """The largest difference between two tables' numbers (their other cells must be equal)."""
+    largest = 0.0
+    rows = [[line.split("\t") for line in path.read_text().splitlines() if not line.startswith("#")]
+            for path in (first, second)]
+    assert len(rows[0]) == len(rows[1]), "the local and remote tables differ in rows"
+    for a_row, b_row in zip(*rows):
+        for a, b in zip(a_row, b_row):
+            if a != b:
+                largest = max(largest, abs(float(a) - float(b)))
+    return largest
+
+
 def serve_rows(repeats: int, clients: int = 8, per_client: int = 50) -> list[Row]:
     """P7: `dnalens serve` with the tiny model on the CPU under `clients` concurrent threads × `per_client`
     one-sequence POST /embed requests (tests/serve_helpers.py, as tests/test_serve.py's load test), each run
@@ -403,6 +483,9 @@ def main() -> None:
     parser.add_argument("--accelerator-count", type=int, default=100_000, help="sequences for P5")
     parser.add_argument("--only-accelerator", action="store_true", help="run the P5 rows alone")
     parser.add_argument("--only-serve", action="store_true", help="run the P7 `dnalens serve` load rows alone")
+    parser.add_argument("--only-remote", action="store_true",
+                        help="run the P9 rows alone: embed, predict and variants, local against `dnalens serve`")
+    parser.add_argument("--remote-model", default="default", help="model for P9 (default: the built-in one)")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
     args = parser.parse_args()
@@ -417,6 +500,9 @@ def main() -> None:
         return
     if args.only_serve:
         print_table(serve_rows(repeats), peak)
+        return
+    if args.only_remote:
+        print_table(remote_rows(repeats, count, args.remote_model), peak)
         return
     if args.only_accelerator:
         if not args.accelerator:
