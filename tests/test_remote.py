@@ -221,3 +221,32 @@ def test_cancel_stops_a_remote_run_between_requests(server):
             received.append(embedding.id)
             event.set()  # Cancel pressed once the first answer arrived
     assert len(received) == 3
+
+
+def test_a_redirect_is_not_followed_with_the_token(scripted):
+    """urllib would send the Authorization header on to wherever a 3xx points: one line instead, one request."""
+    from dnalens.errors import RemoteError
+    from dnalens.remote import connect
+
+    url, handler = scripted
+    handler.script = [(302, {"Location": "http://attacker.example/info"}, {}), (200, {}, {})]
+    with pytest.raises(RemoteError, match=r"redirects \(302\) to http://attacker\.example/info"):
+        connect(url, "secret")
+    assert len(handler.times) == 1
+
+
+@pytest.mark.parametrize(("url", "token", "warned"), [
+    ("http://gpu.lab.example:8000", "t", True), ("http://10.0.0.5:8000", "t", True),
+    ("http://127.0.0.1:8000", "t", False), ("http://localhost:8000", "t", False), ("http://[::1]:8000", "t", False),
+    ("https://gpu.lab.example", "t", False), ("http://gpu.lab.example:8000", None, False)])
+def test_a_token_over_plain_http_to_another_host_is_warned(url, token, warned):
+    from dnalens.remote.http import plain_http_warning
+
+    assert (plain_http_warning(url, token) is not None) == warned
+
+
+def test_the_cli_warns_before_sending_a_token_over_plain_http(run_cli, tmp_path):
+    # A reserved name that never resolves: the warning comes first, then the one-line failure.
+    result = run_cli("info", "--endpoint", "http://dnalens.invalid:8000", "--token", "t")
+    assert result.code == 1
+    assert "over plain http" in result.err and "cannot reach the DNALens server" in result.err

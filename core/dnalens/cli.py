@@ -359,7 +359,7 @@ def _model(args):
             flag = "--" + name.replace("_", "-")
             raise InputError(f"{flag} cannot be used with --endpoint: the server's own model, device and batching "
                              "do the work (`dnalens info --endpoint URL` shows them)")
-    return connect(args.endpoint, args.token)
+    return connect(args.endpoint, args.token, warn=_context(args).warn)
 
 
 def _embedding_options(args, **extra):

@@ -3,6 +3,7 @@ token, a timeout, polite retries of 503 + Retry-After, and every failure as one 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
 import ssl
@@ -27,12 +28,40 @@ def normalise_url(url: str) -> str:
     return urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, parsed.path.rstrip("/"), "", ""))
 
 
+def plain_http_warning(url: str, token: str | None) -> str | None:
+    """A warning when the token would cross the network unencrypted: http to a host that is not this machine."""
+    parsed = urllib.parse.urlsplit(url)
+    host = parsed.hostname or ""
+    if not token or parsed.scheme != "http" or _is_loopback(host):
+        return None
+    return (f"the token is sent to {host} over plain http, readable on the way; use https (a TLS reverse proxy in "
+            "front of dnalens serve, docs/SERVE.md)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are not followed: urllib would send the Authorization header on to wherever the answer points
+    (another host, or https → http) and turn a POST into a GET. A 3xx becomes an HTTPError, one line below."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 class Connection:
     def __init__(self, url: str, token: str | None = None, *, timeout: float = TIMEOUT_S, retries: int = RETRIES,
                  sleep: Callable[[float], None] = time.sleep):
         self.url = normalise_url(url)
         self.token = token or None
         self.timeout, self.retries, self.sleep = timeout, retries, sleep
+        self._opener = urllib.request.build_opener(_NoRedirect)
 
     def get(self, route: str) -> object:
         return self._call(route, None)
@@ -59,7 +88,7 @@ class Connection:
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self._opener.open(request, timeout=self.timeout) as response:
                 raw = response.read()
         except urllib.error.HTTPError as error:
             raise self._http_error(route, error) from None
@@ -81,6 +110,10 @@ class Connection:
                                    "or --token")
             return RemoteError(f"the DNALens server at {self.url} needs a token (401): set DNALENS_TOKEN "
                                "(or --token)")
+        if 300 <= error.code < 400:
+            return RemoteError(f"{self.url}{route} redirects ({error.code}) to {error.headers.get('Location')}: "
+                               "give that address as the endpoint (redirects are not followed, so the token "
+                               "goes nowhere else)")
         if error.code == 404:
             return RemoteError(f"{self.url} has no {route} (404): is it a DNALens server, and is this dnalens as "
                                "new as the server?")

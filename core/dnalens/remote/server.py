@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import RemoteError
-from .http import Connection
+from .http import Connection, plain_http_warning
 
 # /info keys a DNALens server gives (a TEI server, for one, has the first but not the model description).
 REQUIRED = ("max_client_batch_size", "max_input_length", "max_body_bytes", "model")
@@ -67,10 +68,14 @@ class Server:
         return answer
 
 
-def connect(url: str, token: str | None = None) -> Server:
+def connect(url: str, token: str | None = None, warn: Callable[[str], None] | None = None) -> Server:
     """A checked connection: the server answered /info as a DNALens server, with this token. Raises RemoteError
-    (one line naming the URL) otherwise."""
+    (one line naming the URL) otherwise. warn: told, before anything is sent, when the token would go over plain
+    http to another machine."""
     connection = Connection(url, token)
+    warning = plain_http_warning(connection.url, token)
+    if warning and warn is not None:
+        warn(warning)
     return Server(connection, _checked(connection.get("/info"), connection.url))
 
 
