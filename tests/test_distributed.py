@@ -97,17 +97,21 @@ def test_bad_record_on_one_rank_stops_both_with_one_line(run_cli, tmp_path):
     (["--shard", "1/2"], "--shard under torchrun"),
     (["--resume"], "--resume under torchrun"),
     (["--npz", "out.npz"], "--npz: needs every record in one process"),
+    # merge writes plain text: the merged VCF would be plain text named .gz, with no index
+    (["--vcf", str(TEST_DATA / "variants.vcf"), "--reference", str(GENOME), "--vcf-out", "out.vcf.gz"],
+     "--vcf-out out.vcf.gz: a torchrun run merges plain-text VCF"),
 ])
 def test_refused_under_torchrun_before_any_work(run_cli, tmp_path, monkeypatch, extra, expected):
     monkeypatch.chdir(tmp_path)
     for name, value in {"WORLD_SIZE": "2", "RANK": "0", "LOCAL_RANK": "0", "LOCAL_WORLD_SIZE": "2"}.items():
         monkeypatch.setenv(name, value)
-    result = run_cli("embed", TEST_DATA / "sequences.fa", "-o", "out.tsv", "--model", TINY, *extra)
+    command = ["variants"] if "--vcf" in extra else ["embed", TEST_DATA / "sequences.fa"]
+    result = run_cli(*command, "-o", "out.tsv", "--model", TINY, *extra)
     assert result.code == 1
     assert result.err.count("\n") == 1 and expected in result.err
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setenv("RANK", "1")  # another rank meets the same refusal and leaves the line to rank 0
-    assert run_cli("embed", TEST_DATA / "sequences.fa", "-o", "out.tsv", "--model", TINY, *extra).err == ""
+    assert run_cli(*command, "-o", "out.tsv", "--model", TINY, *extra).err == ""
 
 
 def test_commands_without_shards_refuse_torchrun(run_cli, tmp_path, monkeypatch):

@@ -514,7 +514,8 @@ def _torchrun_session(args):
     if world is None:
         return None
     plots = {name: getattr(args, name, None) for name in ("npz", "heatmap", "projection", "plot")}
-    refuse_unsupported(world, args.command, getattr(args, "shard", None), getattr(args, "resume", False), **plots)
+    refuse_unsupported(world, args.command, getattr(args, "shard", None), getattr(args, "resume", False),
+                       getattr(args, "vcf_out", None), **plots)
     _check_outputs(args)
     session = start_session(world, args.device, args.threads, args.debug)
     args.device = session.device

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 from .errors import DNALensError, InputError
 from .messages import error_line, error_report
+from .shards import refuse_merged_parts
 
 # torchrun starts the ranks together and the group forms before the model loads: minutes are plenty.
 INIT_TIMEOUT = timedelta(minutes=5)
@@ -63,7 +64,8 @@ def is_quiet_rank(environ=os.environ) -> bool:
     return (environ.get("WORLD_SIZE") or "1") not in ("0", "1") and environ.get("RANK", "0") != "0"
 
 
-def refuse_unsupported(world: World, command: str, shard, resume: bool, **whole_outputs) -> None:
+def refuse_unsupported(world: World, command: str, shard, resume: bool, vcf_out: str | None = None,
+                       **whole_outputs) -> None:
     """Before torch loads: what a run spread over ranks cannot do, one line each."""
     if command not in COMMANDS:
         raise InputError(f"{command} runs in one process; start it without torchrun (torchrun spreads "
@@ -78,10 +80,8 @@ def refuse_unsupported(world: World, command: str, shard, resume: bool, **whole_
     if resume:
         raise InputError("--resume under torchrun: a resumable run keeps its parts in one process; run --resume "
                          "without torchrun, or torchrun without --resume")
-    given = [f"--{name.replace('_', '-')}" for name, value in whole_outputs.items() if value]
-    if given:
-        raise InputError(f"{', '.join(given)}: needs every record in one process, and under torchrun each rank "
-                         "has only its shard; leave it out, or run without torchrun")
+    refuse_merged_parts("in one process, and under torchrun each rank has only its shard; leave it out, or run "
+                        "without torchrun", "a torchrun run", vcf_out, **whole_outputs)
 
 
 class RanksFailed(DNALensError):

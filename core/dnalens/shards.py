@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 
 from .errors import InputError
 
@@ -93,3 +94,15 @@ def refuse_with_shard(shard: Shard | None, **outputs) -> None:
     if shard is not None and given:
         raise InputError(f"{', '.join(given)}: needs every record, so a shard cannot write it; leave it out with "
                          "--shard, or run without --shard")
+
+
+def refuse_merged_parts(needs: str, merged_by: str, vcf_out: str | Path | None = None, **whole_outputs) -> None:
+    """For a run that merges its shards' parts itself (--resume, torchrun), before any work: outputs that need
+    every record at once (needs: why not, and the way out), and a compressed --vcf-out (merge writes plain text,
+    which would get a .gz name)."""
+    given = [f"--{name.replace('_', '-')}" for name, value in whole_outputs.items() if value]
+    if given:
+        raise InputError(f"{', '.join(given)}: needs every record {needs}")
+    if vcf_out and Path(vcf_out).suffix in (".gz", ".bgz"):
+        raise InputError(f"--vcf-out {vcf_out}: {merged_by} merges plain-text VCF; name it .vcf, and compress and "
+                         "index it afterwards with bgzip and tabix")

@@ -26,7 +26,7 @@ from ..errors import InputError
 from ..io.json_document import write_json
 from ..io.outputs import OutputSet, check_output_target
 from ..provenance import file_sha256, package_versions
-from ..shards import Shard
+from ..shards import Shard, refuse_merged_parts
 from .merge import write_merged
 
 # Enough segments that a kill loses at most ~1/64 of the work; few enough that re-reading the input before each
@@ -59,13 +59,8 @@ def refuse_unresumable(shard: Shard | None, vcf_out: str | Path | None = None, *
     if shard is not None:
         raise InputError("--resume with --shard: a resumable run runs every shard itself; leave out --shard, or "
                          "run the shards without --resume and join them with 'dnalens merge'")
-    given = [f"--{name.replace('_', '-')}" for name, value in whole_outputs.items() if value]
-    if given:
-        raise InputError(f"{', '.join(given)}: needs every record in one run, and a resumable run is made of "
-                         "parts; leave it out with --resume, or run without --resume")
-    if vcf_out and Path(vcf_out).suffix in (".gz", ".bgz"):
-        raise InputError(f"--vcf-out {vcf_out}: a resumable run merges plain-text VCF; name it .vcf, and compress "
-                         "and index it afterwards with bgzip and tabix")
+    refuse_merged_parts("in one run, and a resumable run is made of parts; leave it out with --resume, or run "
+                        "without --resume", "a resumable run", vcf_out, **whole_outputs)
 
 
 def file_identity(path: str | Path) -> dict:
