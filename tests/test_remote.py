@@ -250,3 +250,79 @@ def test_the_cli_warns_before_sending_a_token_over_plain_http(run_cli, tmp_path)
     result = run_cli("info", "--endpoint", "http://dnalens.invalid:8000", "--token", "t")
     assert result.code == 1
     assert "over plain http" in result.err and "cannot reach the DNALens server" in result.err
+
+
+class _AnsweringServer:
+    """A Server stand-in whose routes answer as scripted: what a faulty or hostile server could send."""
+
+    url = "http://127.0.0.1:1"
+
+    def __init__(self, answers: dict):
+        from dnalens.remote.server import ServerLimits
+
+        self.answers = answers
+        self.limits = ServerLimits(max_sequences=8, max_length=1000, max_body_bytes=100_000, max_sites=100)
+        self.max_bp = 1000
+
+    def post(self, route: str, body: dict) -> dict:
+        return self.answers[route]
+
+
+def _row(**changes) -> dict:
+    return {"id": "s", "position": 2, "ref": "C", "A": 0.1, "C": 0.7, "G": 0.1, "T": 0.1, **changes}
+
+
+@pytest.mark.parametrize("row", [_row(), _row(id="other"), _row(position=3), _row(ref="C\tx"), _row(A="high"),
+                                 {"id": "s", "position": 2}])
+def test_remote_predict_takes_only_the_rows_it_asked_for(row):
+    from dnalens.errors import RemoteError
+    from dnalens.io.fasta import SequenceRecord
+    from dnalens.positions import parse_positions
+    from dnalens.remote.predict import RemotePredict
+
+    server = _AnsweringServer({"/dnalens/describe": {"method": "m"}, "/dnalens/predict": {"predictions": [row]}})
+    operation = RemotePredict(server, parse_positions("2"))
+    records = operation.records([SequenceRecord("s", "ACGT")])
+    if row == _row():
+        (only,) = list(records)
+        assert (only.id, only.position, only.ref, only.probabilities["C"]) == ("s", 2, "C", 0.7)
+    else:
+        with pytest.raises(RemoteError, match=r"malformed row for record 's' position 2$"):
+            list(records)
+
+
+@pytest.mark.parametrize(("vector", "status"), [([1.0, 2.0], "ok"), ([1.0], "ok"), (["x", 2.0], "ok"),
+                                                ([1.0, 2.0], "ok\tinjected")])
+def test_remote_embed_and_variants_check_what_they_write(vector, status):
+    from dnalens.compute.embedder import EmbeddingOptions
+    from dnalens.errors import RemoteError
+    from dnalens.io.fasta import SequenceRecord
+    from dnalens.ops.variant_inputs import VariantCase
+    from dnalens.ops.variant_status import OK
+    from dnalens.remote.embed import RemoteEmbed
+    from dnalens.remote.variants import RemoteVariants
+
+    good = (vector, status) == ([1.0, 2.0], "ok")
+    described = {"method": "m", "dimension": 2, "window": 100, "stride": 100, "parameters": {}}
+    embed = RemoteEmbed(_AnsweringServer({"/dnalens/describe": described,
+                                          "/dnalens/embed": {"embeddings": [{"vector": vector}]}}),
+                        EmbeddingOptions())
+    variants_server = _AnsweringServer({
+        "/dnalens/describe": {"scores": ["l2"], "llr_method": None, "method_lines": [], "parameters": {}},
+        "/dnalens/variants": {"variants": [{"l2": 0.5, "status": status}]}})
+    variants = RemoteVariants(variants_server, scores="l2")
+    case = VariantCase({"id": "v"}, "ACGT", "AGGT", 1, OK)
+    if good:
+        assert next(iter(embed.records([SequenceRecord("s", "ACGT")]))).vector.tolist() == [1.0, 2.0]
+        assert next(iter(variants.records(_Source([case])))).scores == {"l2": 0.5}
+    elif status == "ok":
+        with pytest.raises(RemoteError, match=r"malformed row for record 's'$"):
+            list(embed.records([SequenceRecord("s", "ACGT")]))
+    else:
+        with pytest.raises(RemoteError, match=r"malformed row for variant 'v'$"):
+            list(variants.records(_Source([case])))
+
+
+class _Source:
+    def __init__(self, cases):
+        self.cases = cases

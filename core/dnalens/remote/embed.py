@@ -12,7 +12,7 @@ from ..compute.embedder import EmbeddingOptions
 from ..io.fasta import SequenceRecord
 from ..ops.embed import Embedding, windowed_warning
 from ..runner import Progress
-from .requests import answered, batched, check_length, text_bytes
+from .requests import answered, batched, check_length, malformed, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/embed"
@@ -41,10 +41,20 @@ class RemoteEmbed:
             answer = self.server.post(ROUTE, {"sequences": [r.sequence for r in batch], "ids": [r.id for r in batch],
                                               **self.options})
             for record, item in zip(batch, answered(answer, "embeddings", len(batch), self.server, ROUTE)):
-                yield Embedding(record.id, np.asarray(item["vector"], dtype=np.float32))
+                yield Embedding(record.id, self._vector(item, record.id))
             self.windowed_sequences += sum(len(r.sequence) > self.window for r in batch)  # as the Embedder counts
             if progress is not None:
                 progress.advance(len(batch))
+
+    def _vector(self, item: dict, name: str) -> np.ndarray:
+        """The answered vector, checked: a number per dimension the server described."""
+        try:
+            vector = np.asarray(item["vector"], dtype=np.float32)
+        except (KeyError, TypeError, ValueError):
+            vector = None
+        if vector is None or vector.shape != (self.dimension,):
+            raise malformed(self.server, ROUTE, f"record '{name}'")
+        return vector
 
     def warnings(self) -> list[str]:
         return windowed_warning(self.windowed_sequences, self.window, self.stride)

@@ -12,7 +12,7 @@ from ..io.fasta import SequenceRecord
 from ..ops.predict import SITES_PER_BATCH, BaseProbabilities, long_sequences_warning, record_positions
 from ..positions import Positions
 from ..runner import Progress
-from .requests import answered, batched, check_length, text_bytes
+from .requests import answered, batched, check_length, malformed, plain_text, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/predict"
@@ -42,12 +42,22 @@ class RemotePredict:
             answer = self.server.post(ROUTE, {"sequences": [record.sequence for record, _ in request],
                                               "ids": [record.id for record, _ in request],
                                               "positions_each": [_ranges(positions) for _, positions in request]})
-            count = sum(len(positions) for _, positions in request)
-            for row in answered(answer, "predictions", count, self.server, ROUTE):
-                yield BaseProbabilities(row["id"], row["position"], row["ref"],
-                                        {base: float(row[base]) for base in BASES}, self.method)
+            asked = [(record.id, position) for record, positions in request for position in positions]
+            for (name, position), row in zip(asked, answered(answer, "predictions", len(asked), self.server, ROUTE)):
+                yield self._probabilities(row, name, position)
+            count = len(asked)
             if progress is not None:
                 progress.advance(count)
+
+    def _probabilities(self, row: dict, name: str, position: int) -> BaseProbabilities:
+        """The row of the site asked for, checked: the server's answers are in request order."""
+        try:
+            if row["id"] != name or int(row["position"]) != position or len(plain_text(row["ref"])) != 1:
+                raise ValueError(row)
+            return BaseProbabilities(name, position, row["ref"], {base: float(row[base]) for base in BASES},
+                                     self.method)
+        except (KeyError, TypeError, ValueError):
+            raise malformed(self.server, ROUTE, f"record '{name}' position {position}") from None
 
     def warnings(self) -> list[str]:
         return long_sequences_warning(len(self.windowed), self.server.max_bp)

@@ -62,3 +62,16 @@ def answered(answer: dict, key: str, expected: int, server: Server, route: str) 
         raise RemoteError(f"the DNALens server at {server.url} answered {route} with {got} {key} for {expected} "
                           "items sent")
     return values
+
+
+def malformed(server: Server, route: str, what: str) -> RemoteError:
+    """An answer row that is not what was asked (a missing or mistyped field, another record): one line, never a
+    traceback, and nothing of it reaches an output."""
+    return RemoteError(f"the DNALens server at {server.url} answered {route} with a malformed row for {what}")
+
+
+def plain_text(value: object) -> str:
+    """A string field of an answer that goes into a table cell: no tab or line break may split the row."""
+    if not isinstance(value, str) or any(c in value for c in "\t\r\n"):
+        raise ValueError(value)
+    return value

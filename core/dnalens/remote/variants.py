@@ -14,7 +14,7 @@ from ..ops.variant_scoring import ScoredVariant
 from ..ops.variant_status import VariantStatus
 from ..ops.variants import CHUNK, _Tally
 from ..runner import Progress, chunked
-from .requests import answered, batched, check_length, text_bytes
+from .requests import answered, batched, check_length, malformed, plain_text, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/variants"
@@ -64,9 +64,16 @@ class RemoteVariants:
             answer = self.server.post(ROUTE, {"cases": [_case(cases[i]) for i in batch],
                                               "scores": ",".join(self.scores), **self.options})
             for i, row in zip(batch, answered(answer, "variants", len(batch), self.server, ROUTE)):
-                results[i] = ScoredVariant(cases[i], {score: row.get(score) for score in self.scores},
-                                           VariantStatus.parse(row["status"]))
+                results[i] = self._scored(cases[i], row)
         return results
+
+    def _scored(self, case: VariantCase, row: dict) -> ScoredVariant:
+        """The answered row, checked: a number or null per score, and a status that stays in its cell."""
+        try:
+            values = {score: None if row.get(score) is None else float(row[score]) for score in self.scores}
+            return ScoredVariant(case, values, VariantStatus.parse(plain_text(row["status"])))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise malformed(self.server, ROUTE, f"variant '{_name(case)}'") from None
 
     def _size(self, case: VariantCase) -> tuple[int, int]:
         name = _name(case)
