@@ -132,3 +132,11 @@ def test_about_names_the_server(qtbot, window, server):
     qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
     text = about_text(window)
     assert f"Model: {TINY}" in text and f"computed by the DNALens server at {server.base}" in text
+
+
+def test_a_token_over_plain_http_to_another_host_is_warned(qtbot, window):
+    window.model_panel.server_source.url.setText("http://dnalens.invalid:8000")  # never resolves
+    window.load_model()
+    qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
+    assert any("over plain http" in warning for warning in window.banner.warnings)
+    assert "cannot reach" in window.last_error[0] and window.model is None

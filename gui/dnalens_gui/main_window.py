@@ -256,7 +256,7 @@ class MainWindow(QMainWindow):
             def load(context):
                 from dnalens.remote import connect  # the CLI's client (--endpoint): one checked /info
 
-                return connect(url, token)
+                return connect(url, token, warn=context.warn)  # a token over plain http: the banner says so
 
             label = f"connecting to {url}"
         else:

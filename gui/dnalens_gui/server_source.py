@@ -83,7 +83,11 @@ class ServerSource(QWidget):
     @Slot(object)
     def _succeeded(self, info: dict) -> None:
         self.info = info
-        self.status.setText(f"Connected: {describe_server(info)}")
+        from dnalens.remote.http import plain_http_warning
+
+        warning = plain_http_warning(*self.endpoint())
+        self.status.setText(f"Connected: {describe_server(info)}"
+                            + (f"<br><span style='color:#a60'>⚠ {html.escape(warning)}</span>" if warning else ""))
         self.status.setToolTip("")
         QSettings().setValue("server_url", self.url.text().strip())  # the token is never saved
         self.connected.emit(info)

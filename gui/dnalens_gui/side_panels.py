@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -116,7 +118,7 @@ class ModelPanel(QGroupBox):
 
     def show_server(self, info: dict) -> None:
         """The server's model, after a run connected to it (as show_model after a local load)."""
-        self.summary.setText(f"Server {self.server_source.endpoint()[0]}: {describe_server(info)}")
+        self.summary.setText(f"Server {html.escape(self.server_source.endpoint()[0])}: {describe_server(info)}")
         QSettings().setValue("server_url", self.server_source.endpoint()[0])
         QSettings().setValue("model_source", "server")
 
