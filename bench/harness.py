@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -426,6 +427,42 @@ def serve_rows(repeats: int, clients: int = 8, per_client: int = 50) -> list[Row
             Row(f"{name}: throughput", "requests/s", None, median(r.requests / r.seconds for r in runs))]
 
 
+CLINVAR_SNVS = ROOT.parent / "shared" / "data" / "clinvar_chrX_dev" / "clinvar_chrX_grch37_snv.vcf"
+CHRX = ROOT / "build" / "chrX.fa"
+
+
+def torchrun_rows(repeats: int, vcf: Path, reference: Path, model: str = "default") -> list[Row]:
+    """P8: `dnalens variants` on a VCF (all scores) under torchrun with the gloo backend on the CPU, 1 process
+    against 2 (each rank scores its shard with the cores split between the ranks; rank 0 merges), and a control:
+    1 process with one thread, as each of the 2 ranks has on 2 cores. Whole processes are timed (torchrun's
+    start, imports, model loading and the merge included), in turn within each repeat; the outputs are compared
+    byte for byte."""
+    from dnalens.io.counting import count_vcf_alleles
+
+    environment = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    runs = {"1 process": (1, []), "1 process, 1 thread": (1, ["--threads", "1"]), "2 processes": (2, [])}
+    with tempfile.TemporaryDirectory() as folder:
+        outputs = {name: Path(folder) / f"run_{index}.tsv" for index, name in enumerate(runs)}
+
+        def run(name: str) -> None:
+            processes, extra = runs[name]
+            subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node",
+                            str(processes), "-m", "dnalens", "variants", "--vcf", str(vcf), "--reference",
+                            str(reference), "--model", model, "-o", str(outputs[name]), "--quiet", *extra],
+                           check=True, capture_output=True, env=environment)
+
+        seconds = dict(zip(runs, interleaved_medians([functools.partial(run, name) for name in runs], repeats)))
+        same = len({path.read_bytes() for path in outputs.values()}) == 1
+    count = count_vcf_alleles(vcf)
+    note = ("median wall s: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items())
+            + f"; outputs {'identical' if same else 'DIFFER'}")
+    name = f"P8 variants {count:,} VCF alleles, torchrun gloo CPU: 2 processes"
+    return [Row(f"{name} (baseline: 1 process)", "variants/s", count / seconds["1 process"],
+                count / seconds["2 processes"], note=note),
+            Row(f"{name} (baseline: 1 process, 1 thread)", "variants/s", count / seconds["1 process, 1 thread"],
+                count / seconds["2 processes"])]
+
+
 def help_row(repeats: int) -> Row:
     seconds = median_time(lambda: subprocess.run([sys.executable, "-m", "dnalens.cli", "--help"],
                                                  capture_output=True, check=True), max(5, repeats))
@@ -486,6 +523,11 @@ def main() -> None:
     parser.add_argument("--only-remote", action="store_true",
                         help="run the P9 rows alone: embed, predict and variants, local against `dnalens serve`")
     parser.add_argument("--remote-model", default="default", help="model for P9 (default: the built-in one)")
+    parser.add_argument("--only-torchrun", action="store_true",
+                        help="run the P8 rows alone: variants under torchrun (gloo, CPU), 1 process vs 2")
+    parser.add_argument("--torchrun-vcf", type=Path, default=CLINVAR_SNVS, help="VCF for P8 (default: the 1,860 "
+                                                                                "ClinVar chrX SNVs in ../shared)")
+    parser.add_argument("--torchrun-reference", type=Path, default=CHRX, help="its reference (default: build/chrX.fa)")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
     args = parser.parse_args()
@@ -498,8 +540,9 @@ def main() -> None:
     if args.only_memory:
         print_table(streaming_memory_rows(*memory_sizes, args.memory_model), peak)
         return
-    if args.only_serve:
-        print_table(serve_rows(repeats), peak)
+    if args.only_serve or args.only_torchrun:
+        print_table(serve_rows(repeats) if args.only_serve
+                    else torchrun_rows(repeats, args.torchrun_vcf, args.torchrun_reference), peak)
         return
     if args.only_remote:
         print_table(remote_rows(repeats, count, args.remote_model), peak)
