@@ -22,16 +22,43 @@ from ..errors import InputError
 from ..model import LanguageModel
 from ..runner import Progress, Runner, chunked
 from . import variant_status as status
-from .variant_inputs import CASES_PER_CHUNK, VariantInput
+from .variant_inputs import CASES_PER_CHUNK, VariantCase, VariantInput
 from .variant_scoring import ScoredVariant, VariantScorer, llr_method, parse_scores
 from .variant_status import VariantStatus
 
 CHUNK = CASES_PER_CHUNK  # variants scored at a time
 
 
-class Variants:
-    """Scores the cases of one input chunk by chunk, counting statuses; `finish` raises for a run whose output
-    would mislead and returns the warnings."""
+class ChunkedScoring:
+    """Scores the cases of one input chunk by chunk (`score`, here or on a server: remote/variants.py), counting
+    statuses; `finish` raises for a run whose output would mislead and returns the warnings."""
+
+    def __init__(self) -> None:
+        self._tally = _Tally()
+
+    def score(self, cases: list[VariantCase]) -> list[ScoredVariant]:
+        raise NotImplementedError
+
+    def records(self, source: VariantInput, progress: Progress | None = None) -> Iterator[ScoredVariant]:
+        for chunk in chunked(source.cases, CHUNK):
+            for scored in self.score(chunk):
+                self._tally.add(scored)
+                yield scored
+            if progress is not None:
+                progress.advance(len(chunk))
+
+    def finish(self, source: VariantInput) -> list[str]:
+        self._tally.check(source)
+        return self._tally.warnings(source)
+
+    @property
+    def counts(self) -> tuple[int, int, dict[str, int]]:
+        """Variants seen, scored, and skipped per status code."""
+        return self._tally.counted, self._tally.scored, dict(self._tally.skipped)
+
+
+class Variants(ChunkedScoring):
+    """The variants operation on a loaded model."""
 
     def __init__(self, model: LanguageModel, runner: Runner, *, scores: str | None = None,
                  embedding: EmbeddingOptions | None = None, rc_average: bool = False):
@@ -41,7 +68,7 @@ class Variants:
         self.embedding = replace(embedding or EmbeddingOptions(), rc_average=rc_average)
         self.scores = parse_scores(scores, model)
         self.scorer = VariantScorer(model, self.scores, self.embedding, runner)
-        self._tally = _Tally()
+        super().__init__()
 
     @property
     def llr_method(self) -> str | None:
@@ -67,22 +94,8 @@ class Variants:
         lines.append("status: ok = scored; otherwise the reason the variant was skipped (scores left empty)")
         return lines
 
-    def records(self, source: VariantInput, progress: Progress | None = None) -> Iterator[ScoredVariant]:
-        for chunk in chunked(source.cases, CHUNK):
-            for scored in self.scorer.score(chunk):
-                self._tally.add(scored)
-                yield scored
-            if progress is not None:
-                progress.advance(len(chunk))
-
-    def finish(self, source: VariantInput) -> list[str]:
-        self._tally.check(source)
-        return self._tally.warnings(source)
-
-    @property
-    def counts(self) -> tuple[int, int, dict[str, int]]:
-        """Variants seen, scored, and skipped per status code."""
-        return self._tally.counted, self._tally.scored, dict(self._tally.skipped)
+    def score(self, cases: list[VariantCase]) -> list[ScoredVariant]:
+        return self.scorer.score(cases)
 
 
 def check_scored(scored: Iterable[ScoredVariant], source: VariantInput) -> list[str]:
@@ -134,7 +147,6 @@ class _Tally:
                 f"the files do not correspond: {mismatched} of {self.counted} pairs are not variants of each other "
                 f"(first: pair {identity['pair']} '{identity['id']}', {first}); check that the "
                 "reference and mutant files hold the same loci in the same order, or raise --max-differences")
-
 
     def warnings(self, source: VariantInput) -> list[str]:
         messages = []

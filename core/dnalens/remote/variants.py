@@ -5,22 +5,20 @@ FASTA or the VCF and reference (their statuses too); only the scorable windows a
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 
 from ..compute.embedder import EmbeddingOptions
 from ..ops.variant_inputs import VariantCase, VariantInput
 from ..ops.variant_scoring import ScoredVariant
 from ..ops.variant_status import VariantStatus
-from ..ops.variants import CHUNK, _Tally
-from ..runner import Progress, chunked
+from ..ops.variants import ChunkedScoring
 from .requests import answered, batched, check_length, malformed, plain_text, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/variants"
 
 
-class RemoteVariants:
+class RemoteVariants(ChunkedScoring):
     def __init__(self, server: Server, *, scores: str | None = None, embedding: EmbeddingOptions | None = None,
                  rc_average: bool = False, cancel_event: threading.Event | None = None):
         self.server, self.cancel_event = server, cancel_event
@@ -31,7 +29,7 @@ class RemoteVariants:
         self.llr_method: str | None = described["llr_method"]
         self._method_lines: list[str] = described["method_lines"]
         self._parameters: dict = described["parameters"]
-        self._tally = _Tally()  # the local operation's own counting, so both finish alike
+        super().__init__()  # the local operation's counting, so both finish alike
 
     def parameters(self, source: VariantInput) -> dict:
         return {**self._parameters, **source.parameters}
@@ -39,24 +37,7 @@ class RemoteVariants:
     def method_lines(self) -> list[str]:
         return list(self._method_lines)
 
-    def records(self, source: VariantInput, progress: Progress | None = None) -> Iterator[ScoredVariant]:
-        for chunk in chunked(source.cases, CHUNK):
-            for scored in self._score(chunk):
-                self._tally.add(scored)
-                yield scored
-            if progress is not None:
-                progress.advance(len(chunk))
-
-    def finish(self, source: VariantInput) -> list[str]:
-        self._tally.check(source)
-        return self._tally.warnings(source)
-
-    @property
-    def counts(self) -> tuple[int, int, dict[str, int]]:
-        """Variants seen, scored, and skipped per status code."""
-        return self._tally.counted, self._tally.scored, dict(self._tally.skipped)
-
-    def _score(self, cases: list[VariantCase]) -> list[ScoredVariant]:
+    def score(self, cases: list[VariantCase]) -> list[ScoredVariant]:
         """Cases with a status other than ok keep it, unscored, as the local scorer keeps them."""
         results = [ScoredVariant(case, dict.fromkeys(self.scores), case.status) for case in cases]
         scorable = [i for i, case in enumerate(cases) if case.status.ok]
