@@ -177,12 +177,18 @@ def scripted():
     httpd.shutdown()
 
 
+def _info(model_id: str = "m", **versions) -> dict:
+    """A DNALens server's /info, as small as the client accepts."""
+    return {"max_client_batch_size": 8, "max_input_length": 1000, "max_body_bytes": 10_000,
+            "model": {"id": model_id, "weights_sha256": "abc", "max_bp": 100, "family": "masked"},
+            "versions": {"dnalens": "1", "torch": "2", "transformers": "4", **versions}}
+
+
 def test_busy_server_is_retried_after_retry_after(scripted):
     from dnalens.remote import connect
 
     url, handler = scripted
-    info = {"max_client_batch_size": 8, "max_input_length": 1000, "max_body_bytes": 10_000,
-            "model": {"id": "m", "weights_sha256": "abc", "max_bp": 100, "family": "masked"}}
+    info = _info()
     busy = (503, {"Retry-After": "0.3"}, {"error": "server busy", "error_type": "overloaded"})
     handler.script = [busy, busy, (200, {}, info)]
     server = connect(url)
@@ -252,20 +258,21 @@ def test_the_cli_warns_before_sending_a_token_over_plain_http(run_cli, tmp_path)
     assert "over plain http" in result.err and "cannot reach the DNALens server" in result.err
 
 
-class _AnsweringServer:
-    """A Server stand-in whose routes answer as scripted: what a faulty or hostile server could send."""
+def _answering_server(answers: dict):
+    """A Server whose routes answer as scripted (no HTTP): what a faulty or hostile server could send."""
+    from dnalens.remote.server import Server, ServerLimits
 
-    url = "http://127.0.0.1:1"
+    class Answering(Server):
+        url = "http://127.0.0.1:1"
 
-    def __init__(self, answers: dict):
-        from dnalens.remote.server import ServerLimits
+        def __init__(self):
+            self.limits = ServerLimits(max_sequences=8, max_length=1000, max_body_bytes=100_000, max_sites=100)
+            self.model = {"max_bp": 1000}
 
-        self.answers = answers
-        self.limits = ServerLimits(max_sequences=8, max_length=1000, max_body_bytes=100_000, max_sites=100)
-        self.max_bp = 1000
+        def post(self, route: str, body: dict) -> dict:
+            return answers[route]
 
-    def post(self, route: str, body: dict) -> dict:
-        return self.answers[route]
+    return Answering()
 
 
 def _row(**changes) -> dict:
@@ -280,7 +287,7 @@ def test_remote_predict_takes_only_the_rows_it_asked_for(row):
     from dnalens.positions import parse_positions
     from dnalens.remote.predict import RemotePredict
 
-    server = _AnsweringServer({"/dnalens/describe": {"method": "m"}, "/dnalens/predict": {"predictions": [row]}})
+    server = _answering_server({"/dnalens/describe": {"method": "m"}, "/dnalens/predict": {"predictions": [row]}})
     operation = RemotePredict(server, parse_positions("2"))
     records = operation.records([SequenceRecord("s", "ACGT")])
     if row == _row():
@@ -304,10 +311,10 @@ def test_remote_embed_and_variants_check_what_they_write(vector, status):
 
     good = (vector, status) == ([1.0, 2.0], "ok")
     described = {"method": "m", "dimension": 2, "window": 100, "stride": 100, "parameters": {}}
-    embed = RemoteEmbed(_AnsweringServer({"/dnalens/describe": described,
+    embed = RemoteEmbed(_answering_server({"/dnalens/describe": described,
                                           "/dnalens/embed": {"embeddings": [{"vector": vector}]}}),
                         EmbeddingOptions())
-    variants_server = _AnsweringServer({
+    variants_server = _answering_server({
         "/dnalens/describe": {"scores": ["l2"], "llr_method": None, "method_lines": [], "parameters": {}},
         "/dnalens/variants": {"variants": [{"l2": 0.5, "status": status}]}})
     variants = RemoteVariants(variants_server, scores="l2")
@@ -326,3 +333,28 @@ def test_remote_embed_and_variants_check_what_they_write(vector, status):
 class _Source:
     def __init__(self, cases):
         self.cases = cases
+
+
+@pytest.mark.parametrize("info", [_info("m\n1\t2\t3"), _info(torch="2\nx"), _info(transformers=None),
+                                  {**_info(), "versions": None}])
+def test_what_the_headers_will_name_must_be_one_line(scripted, info):
+    """The model id, weights hash and versions go into every output's header: a line break there would add rows."""
+    from dnalens.errors import RemoteError
+    from dnalens.remote import connect
+
+    url, handler = scripted
+    handler.script = [(200, {}, info)]
+    with pytest.raises(RemoteError, match="in one line each"):
+        connect(url)
+    handler.script = [(200, {}, _info())]
+    assert connect(url).versions == {"dnalens": "1", "torch": "2", "transformers": "4"}
+
+
+def test_a_described_text_with_a_line_break_is_refused():
+    """The described method goes into every output's header: it may not add lines there."""
+    from dnalens.errors import RemoteError
+    from dnalens.remote.predict import RemotePredict
+
+    server = _answering_server({"/dnalens/describe": {"method": "m\nid\tposition"}})
+    with pytest.raises(RemoteError, match="described predict with a text that is not one line"):
+        RemotePredict(server, None)

@@ -24,7 +24,7 @@ class RemoteEmbed:
         self.options = {"pooling": options.pooling, "layer": options.layer, "window": options.window,
                         "stride": options.stride, "rc_average": options.rc_average}
         # The server's Embed checks the options and says its method, dimension and window, before any work.
-        described = server.post("/dnalens/describe", {"operation": "embed", **self.options})
+        described = server.describe_operation({"operation": "embed", **self.options})
         self.method: str = described["method"]
         self.dimension: int = described["dimension"]
         self.window: int = described["window"]

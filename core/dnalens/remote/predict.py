@@ -26,7 +26,7 @@ class RemotePredict:
     def __init__(self, server: Server, positions: Positions | None, cancel_event: threading.Event | None = None):
         self.server, self.cancel_event = server, cancel_event
         self.positions = positions
-        self.method: str = server.post("/dnalens/describe", {"operation": "predict"})["method"]
+        self.method: str = server.describe_operation({"operation": "predict"})["method"]
         self.windowed: list[str] = []
         # Sites per request: within the server's limit, and about the local batch, so progress moves as often.
         self.sites_per_request = max(1, min(server.limits.max_sites, 4 * SITES_PER_BATCH))

@@ -11,6 +11,7 @@ from .http import Connection, plain_http_warning
 # /info keys a DNALens server gives (a TEI server, for one, has the first but not the model description).
 REQUIRED = ("max_client_batch_size", "max_input_length", "max_body_bytes", "model")
 MODEL_KEYS = ("id", "weights_sha256", "max_bp", "family")
+VERSION_KEYS = ("dnalens", "torch", "transformers")  # /info "versions": the server's packages, in the headers
 DEFAULT_MAX_SITES = 10_000  # /dnalens/predict's sites per request on servers that do not say
 
 
@@ -37,7 +38,7 @@ class Server:
         self.url = connection.url
         self.model = info["model"]
         self.limits = ServerLimits.from_info(info)
-        self.versions = info.get("versions") or {}
+        self.versions = {key: info["versions"][key] for key in VERSION_KEYS}  # checked by connect
 
     def info(self) -> dict:
         """The server's /info JSON, asked now (its stats change as it works)."""
@@ -59,6 +60,17 @@ class Server:
         """The served model's description as a local model's describe() gives it, plus where it runs (the
         endpoint) and the server's package versions: what the outputs' provenance names."""
         return {**self.model, "endpoint": self.url, "versions": self.versions}
+
+    def describe_operation(self, body: dict) -> dict:
+        """POST /dnalens/describe: what the operation with these options says of itself (method, dimension,
+        scores, parameters), checked: its texts go into the outputs' headers, one line each."""
+        answer = self.post("/dnalens/describe", body)
+        texts = [value for value in answer.values() if isinstance(value, str)]
+        texts += [line for value in answer.values() if isinstance(value, list) for line in value]
+        if not all(_one_line(text) for text in texts):
+            raise RemoteError(f"the DNALens server at {self.url} described {body.get('operation')} with a text that "
+                              "is not one line")
+        return answer
 
     def post(self, route: str, body: dict) -> dict:
         answer = self.connection.post(route, body)
@@ -84,7 +96,19 @@ def _checked(info: object, url: str) -> dict:
             and all(key in info["model"] for key in MODEL_KEYS)):
         raise RemoteError(f"{url}/info is not a DNALens server's description (no model, limits or weights hash): "
                           "is the URL that of `dnalens serve`?")
+    # What the outputs' headers will name: one line each, so that no answer can add lines to a file's header.
+    versions = info.get("versions")
+    named = [info["model"]["id"], info["model"]["weights_sha256"]]
+    if isinstance(versions, dict):
+        named += [versions.get(key) for key in VERSION_KEYS]
+    if not (isinstance(versions, dict) and all(_one_line(value) for value in named)):
+        raise RemoteError(f"{url}/info does not name its model, weights hash and versions ({', '.join(VERSION_KEYS)})"
+                          " in one line each: is it a DNALens server as new as this dnalens?")
     return info
+
+
+def _one_line(value: object) -> bool:
+    return isinstance(value, str) and value.isprintable()
 
 
 def summary(server: Server) -> dict:

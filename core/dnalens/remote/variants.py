@@ -24,7 +24,7 @@ class RemoteVariants(ChunkedScoring):
         self.server, self.cancel_event = server, cancel_event
         embedding = replace(embedding or EmbeddingOptions(), rc_average=rc_average)
         self.options = {"pooling": embedding.pooling, "layer": embedding.layer, "rc_average": rc_average}
-        described = server.post("/dnalens/describe", {"operation": "variants", "scores": scores, **self.options})
+        described = server.describe_operation({"operation": "variants", "scores": scores, **self.options})
         self.scores: list[str] = described["scores"]
         self.llr_method: str | None = described["llr_method"]
         self._method_lines: list[str] = described["method_lines"]
