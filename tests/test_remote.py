@@ -358,3 +358,26 @@ def test_a_described_text_with_a_line_break_is_refused():
     server = _answering_server({"/dnalens/describe": {"method": "m\nid\tposition"}})
     with pytest.raises(RemoteError, match="described predict with a text that is not one line"):
         RemotePredict(server, None)
+
+
+def test_a_port_that_does_not_speak_http_is_one_line():
+    """Another service's port (here one that greets like SSH and hangs up) is a RemoteError, not a bug report."""
+    import socket
+
+    from dnalens.errors import RemoteError
+    from dnalens.remote import connect
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def greet() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(4096)
+            connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+
+    thread = threading.Thread(target=greet, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    with listener, pytest.raises(RemoteError, match=f"^{url}/info did not answer in HTTP"):
+        connect(url)
+    thread.join(timeout=10)

@@ -3,6 +3,7 @@ token, a timeout, polite retries of 503 + Retry-After, and every failure as one 
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import socket
@@ -95,6 +96,9 @@ class Connection:
         except (urllib.error.URLError, OSError) as error:
             raise RemoteError(f"cannot reach the DNALens server at {self.url}: {_reason(error, self.timeout)}") \
                 from None
+        except http.client.HTTPException as error:  # not HTTP at all (another service's port), or cut short
+            raise RemoteError(f"{self.url}{route} did not answer in HTTP ({type(error).__name__}): is it a DNALens "
+                              "server, and http or https as it listens?") from None
         try:
             return json.loads(raw)
         except ValueError:
