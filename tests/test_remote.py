@@ -381,3 +381,14 @@ def test_a_port_that_does_not_speak_http_is_one_line():
     with listener, pytest.raises(RemoteError, match=f"^{url}/info did not answer in HTTP"):
         connect(url)
     thread.join(timeout=10)
+
+
+def test_an_answer_larger_than_any_limit_is_not_read(scripted, monkeypatch):
+    from dnalens.errors import RemoteError
+    from dnalens.remote import connect, http
+
+    monkeypatch.setattr(http, "MAX_ANSWER_BYTES", 100)
+    url, handler = scripted
+    handler.script = [(200, {}, _info())]  # about 250 bytes of JSON
+    with pytest.raises(RemoteError, match=f"^{url}/info answered more than 100 bytes"):
+        connect(url)

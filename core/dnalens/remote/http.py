@@ -19,6 +19,8 @@ from ..errors import RemoteError
 TIMEOUT_S = 300.0  # one request: a batch of long sequences on a busy CPU server can take minutes
 RETRIES = 4  # 503 answers retried, waiting as Retry-After asks (capped), before giving up
 MAX_WAIT_S = 30.0
+# An answer larger than any a server's limits allow (a request's vectors or sites) is not read into memory.
+MAX_ANSWER_BYTES = 256 << 20
 
 
 def normalise_url(url: str) -> str:
@@ -90,7 +92,7 @@ class Connection:
             request.add_header("Authorization", f"Bearer {self.token}")
         try:
             with self._opener.open(request, timeout=self.timeout) as response:
-                raw = response.read()
+                raw = response.read(MAX_ANSWER_BYTES + 1)
         except urllib.error.HTTPError as error:
             raise self._http_error(route, error) from None
         except (urllib.error.URLError, OSError) as error:
@@ -99,6 +101,9 @@ class Connection:
         except http.client.HTTPException as error:  # not HTTP at all (another service's port), or cut short
             raise RemoteError(f"{self.url}{route} did not answer in HTTP ({type(error).__name__}): is it a DNALens "
                               "server, and http or https as it listens?") from None
+        if len(raw) > MAX_ANSWER_BYTES:
+            raise RemoteError(f"{self.url}{route} answered more than {MAX_ANSWER_BYTES} bytes: not a DNALens "
+                              "server's answer")
         try:
             return json.loads(raw)
         except ValueError:
