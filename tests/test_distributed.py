@@ -120,3 +120,45 @@ def test_commands_without_shards_refuse_torchrun(run_cli, tmp_path, monkeypatch)
     result = run_cli("tokenize", TEST_DATA / "sequences.fa", "-o", tmp_path / "t.tsv", "--model", TINY)
     assert result.code == 1 and "tokenize runs in one process" in result.err
     assert not (tmp_path / "t.tsv").exists()
+
+
+class _LosingSession:
+    """Rank 0 of 2 whose contact with rank 1 is lost at the given step (0: after the shards, 1: after the merge)."""
+
+    def __init__(self, lost_at: int):
+        from dnalens.distributed import World
+
+        self.world, self.lost_at, self.steps = World(0, 2, 0, 2), lost_at, 0
+
+    def step(self, work):
+        from dnalens.distributed import RanksFailed
+
+        result = work()
+        if self.steps == 0:  # rank 1's part, as it would have written it
+            (self.folder / "part-0002-of-0002.tsv").write_text("# shard 2 of 2\n")
+        self.steps += 1
+        if self.steps - 1 == self.lost_at:
+            raise RanksFailed("dnalens: error: lost contact with the other processes of this torchrun run", -1)
+        return result
+
+
+@pytest.mark.parametrize("lost_at", [0, 1])
+def test_rank_0_keeps_a_merge_it_published_when_contact_is_lost_after_it(tmp_path, monkeypatch, lost_at):
+    """Lost before the merge: nothing is published and the line is raised. Lost after rank 0 published the
+    merged outputs: they are complete, so the run succeeds (the line would say 'no output was written')."""
+    from dnalens.distributed import RanksFailed
+    from dnalens.jobs import distributed
+
+    output = tmp_path / "out.tsv"
+    session = _LosingSession(lost_at)
+    session.folder = distributed.work_folder(output)
+    monkeypatch.setattr(distributed, "publish_merged", lambda parts, outputs, inputs: (output.write_text("m\n"), 7)[1])
+    run = lambda shard, paths: paths["output"].write_text(f"# shard {shard}\n")  # noqa: E731
+    if lost_at == 0:
+        with pytest.raises(RanksFailed):
+            distributed.run_distributed(session, {"output": output}, {}, run)
+        assert not output.exists()
+    else:
+        assert distributed.run_distributed(session, {"output": output}, {}, run).lines == 7
+        assert output.read_text() == "m\n"
+    assert not session.folder.exists()

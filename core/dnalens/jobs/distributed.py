@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..distributed import Session
+from ..distributed import RanksFailed, Session
 from ..io.outputs import check_output_target
 from ..shards import Shard
 from .resume import part_paths, publish_merged
@@ -50,12 +50,23 @@ def run_distributed(session: Session, outputs: dict[str, str | Path], inputs: di
         work.mkdir(exist_ok=True)  # every rank: whichever comes first makes it
         run_shard(Shard(world.rank + 1, world.size), parts[world.rank + 1])
 
+    published: list[int] = []  # rank 0: the merged outputs' data lines, once they are in place
+
     def merge() -> int:
-        return publish_merged(parts, outputs, inputs) if world.is_root else 0
+        if world.is_root:
+            published.append(publish_merged(parts, outputs, inputs))
+        return published[0] if published else 0
 
     try:
         session.step(run_part)
         lines = session.step(merge)
+    except RanksFailed as failure:
+        shutil.rmtree(work, ignore_errors=True)
+        # Another rank died after its part was merged (the last step's contact lost): rank 0's outputs are
+        # complete and published, so the run succeeded and saying "no output was written" would be untrue.
+        if not (published and failure.rank < 0):
+            raise
+        lines = published[0]
     except BaseException:
         # Every rank has reported (or is being stopped): no part is being written, and no part may stay.
         shutil.rmtree(work, ignore_errors=True)
