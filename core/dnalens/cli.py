@@ -517,6 +517,8 @@ def _torchrun_session(args):
     refuse_unsupported(world, args.command, getattr(args, "shard", None), getattr(args, "resume", False),
                        getattr(args, "vcf_out", None), **plots)
     _check_outputs(args)
+    if getattr(args, "endpoint", None):  # the server's device does the work; the ranks only send it their shards
+        return start_session(world, "cpu", args.threads, args.debug)
     session = start_session(world, args.device, args.threads, args.debug)
     args.device = session.device
     return session
