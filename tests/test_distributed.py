@@ -93,6 +93,31 @@ def test_bad_record_on_one_rank_stops_both_with_one_line(run_cli, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.fa", "small_chunks_dnalens.py"]
 
 
+# Rank 1 dies inside its shard (as after SIGKILL or the kernel's out-of-memory kill), after a pause that lets
+# rank 0 finish its own shard and wait for it.
+DYING_RANK = SMALL_CHUNKS.replace("from dnalens.cli import main", """import os, time
+real = embed.embed_fasta
+def dying(*args, shard=None, **kwargs):
+    if shard is not None and shard.index == 2:
+        time.sleep(2)
+        os._exit(137)
+    return real(*args, shard=shard, **kwargs)
+embed.embed_fasta = dying
+from dnalens.cli import main""")
+
+
+def test_a_killed_rank_leaves_no_output_and_no_waiting_rank(tmp_path):
+    script = tmp_path / "dying_rank_dnalens.py"
+    script.write_text(DYING_RANK)
+    done = _torchrun(tmp_path, [str(script)], "embed", TEST_DATA / "sequences.fa", "-o", tmp_path / "two.tsv",
+                     "--model", TINY, "--quiet")  # the timeout of _torchrun: no rank may wait for ever
+    assert done.returncode != 0
+    lines = [line for line in done.stderr.splitlines() if line.startswith("dnalens:")]
+    # Rank 0 notices the lost rank in its gather (one line) unless torchrun stopped it first (no line).
+    assert len(lines) <= 1 and all("lost contact with the other processes" in line for line in lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dying_rank_dnalens.py"]
+
+
 @pytest.mark.parametrize(("extra", "expected"), [
     (["--shard", "1/2"], "--shard under torchrun"),
     (["--resume"], "--resume under torchrun"),

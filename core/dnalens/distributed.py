@@ -143,9 +143,9 @@ class Session:
         try:
             dist.all_gather_object(outcomes, line, group=self._group)
         except Exception as error:  # a rank died (killed, out of memory): no step can be agreed any more
+            cause = str(error).split(". ")[0]  # gloo's first sentence names the lost peer; the rest is advice
             self.failure = RanksFailed(error_line(f"lost contact with the other processes of this torchrun run "
-                                                  f"({type(error).__name__}: {error}); no output was written"),
-                                       -1)
+                                                  f"({cause}); no output was written"), -1)
             raise self.failure from error
         failed = [(rank, text) for rank, text in enumerate(outcomes) if text]
         if failed:
