@@ -187,3 +187,38 @@ def test_rank_0_keeps_a_merge_it_published_when_contact_is_lost_after_it(tmp_pat
         assert distributed.run_distributed(session, {"output": output}, {}, run).lines == 7
         assert output.read_text() == "m\n"
     assert not session.folder.exists()
+
+
+@pytest.mark.parametrize(("gpus", "device", "galaxy", "expected"), [
+    (2, "auto", None, ["cuda:0", "cuda:1"]),  # a GPU of its own for each rank
+    (4, "cuda", None, ["cuda:0", "cuda:1"]),
+    (0, "auto", None, ["auto", "auto"]),  # no GPU: the CPU (gloo)
+    (2, "auto", "false", ["auto", "auto"]),  # Galaxy gave this job no GPU
+    (2, "cpu", None, ["cpu", "cpu"]),
+])
+def test_each_rank_gets_its_own_gpu_or_none(monkeypatch, gpus, device, galaxy, expected):
+    import torch
+
+    from dnalens.distributed import World, rank_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    if galaxy is None:
+        monkeypatch.delenv("GALAXY_GPU_ENABLED", raising=False)
+    else:
+        monkeypatch.setenv("GALAXY_GPU_ENABLED", galaxy)
+    assert [rank_device(World(rank, 2, rank, 2), device) for rank in (0, 1)] == expected
+
+
+@pytest.mark.parametrize(("gpus", "device"), [(1, "auto"), (0, "cuda"), (2, "cuda:1")])
+def test_fewer_gpus_than_ranks_or_one_named_gpu_is_refused(monkeypatch, gpus, device):
+    import torch
+
+    from dnalens.distributed import World, rank_device
+    from dnalens.errors import InputError
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    monkeypatch.delenv("GALAXY_GPU_ENABLED", raising=False)
+    with pytest.raises(InputError, match="GPU"):
+        rank_device(World(0, 2, 0, 2), device)

@@ -169,7 +169,9 @@ def start_session(world: World, device: str, threads: int | None, debug: bool) -
 
 
 def rank_device(world: World, device: str) -> str:
-    """cuda:LOCAL_RANK when the node has a GPU for every rank (and --device is auto or cuda); else as given."""
+    """cuda:LOCAL_RANK when the node has a GPU for every rank (and --device is auto or cuda); the CPU (or MPS)
+    when it has none; refused when it has some but fewer than ranks (each rank would load the model onto a GPU
+    another rank uses, and nccl needs one GPU per rank)."""
     if device.startswith("cuda:"):
         raise InputError(f"--device {device} under torchrun: each rank takes its own GPU, cuda:LOCAL_RANK; give "
                          "--device cuda (or auto)")
@@ -177,12 +179,18 @@ def rank_device(world: World, device: str) -> str:
         return device
     import torch
 
-    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    from .device import galaxy_forbids_gpu
+
+    usable = torch.cuda.is_available() and (device == "cuda" or not galaxy_forbids_gpu())
+    gpus = torch.cuda.device_count() if usable else 0
     if gpus >= world.local_size:
         return f"cuda:{world.local_rank}"
-    if device == "cuda":
-        raise InputError(f"--device cuda under torchrun: {world.local_size} processes on this node but {gpus} "
-                         "CUDA device(s); start at most as many processes as GPUs")
+    if device == "cuda" and not gpus:
+        raise InputError("--device cuda under torchrun: no CUDA GPU is available here; give --device cpu or auto")
+    if gpus:
+        raise InputError(f"torchrun with {world.local_size} processes on this node but {gpus} CUDA device(s): each "
+                         f"process takes a GPU of its own; start at most {gpus} (--nproc-per-node), or give "
+                         "--device cpu")
     return device
 
 
