@@ -463,6 +463,56 @@ def torchrun_rows(repeats: int, vcf: Path, reference: Path, model: str = "defaul
                 count / seconds["2 processes"])]
 
 
+def resume_rows(repeats: int, vcf: Path, reference: Path, model: str = "default", seed: int = 18) -> list[Row]:
+    """P10: the cost of `--resume` on `dnalens variants` (all scores), whole processes timed in turn within each
+    repeat: a plain run (the baseline), a resumable run left to finish, and a resumable run killed with SIGKILL at
+    a random moment (20-80 % of the plain run's time, seeded) and then run again with the same command. Every
+    output is compared byte for byte with the plain run's."""
+    import random
+    import signal
+
+    from dnalens.io.counting import count_vcf_alleles
+
+    rng = random.Random(seed)
+    command = [sys.executable, "-m", "dnalens", "variants", "--vcf", str(vcf), "--reference", str(reference),
+               "--model", model, "--quiet"]
+    times: dict[str, list[float]] = {"plain": [], "resumable": [], "killed + resumed": []}
+    kills: list[float] = []
+    same = True
+    with tempfile.TemporaryDirectory() as folder:
+        plain = Path(folder) / "plain.tsv"
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([*command, "-o", str(plain)], check=True, capture_output=True)
+            times["plain"].append(time.perf_counter() - start)
+            resumable = Path(folder) / "resumable.tsv"
+            start = time.perf_counter()
+            subprocess.run([*command, "-o", str(resumable), "--resume"], check=True, capture_output=True)
+            times["resumable"].append(time.perf_counter() - start)
+            killed = Path(folder) / "killed.tsv"
+            kills.append(rng.uniform(0.2, 0.8) * times["plain"][-1])
+            start = time.perf_counter()
+            process = subprocess.Popen([*command, "-o", str(killed), "--resume"], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            time.sleep(kills[-1])
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            subprocess.run([*command, "-o", str(killed), "--resume"], check=True, capture_output=True)
+            times["killed + resumed"].append(time.perf_counter() - start)
+            same = same and plain.read_bytes() == resumable.read_bytes() == killed.read_bytes()
+            for path in (resumable, killed):
+                path.unlink()
+    count = count_vcf_alleles(vcf)
+    seconds = {name: float(np.median(values)) for name, values in times.items()}
+    note = ("median wall s: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items())
+            + f"; killed at {', '.join(f'{k:.1f}' for k in kills)} s; outputs {'identical' if same else 'DIFFER'}")
+    name = f"P10 variants {count:,} VCF alleles --resume"
+    return [Row(f"{name}, left to finish (baseline: plain run)", "variants/s", count / seconds["plain"],
+                count / seconds["resumable"], note=note),
+            Row(f"{name}, killed once and resumed (baseline: plain run)", "variants/s", count / seconds["plain"],
+                count / seconds["killed + resumed"])]
+
+
 def help_row(repeats: int) -> Row:
     seconds = median_time(lambda: subprocess.run([sys.executable, "-m", "dnalens.cli", "--help"],
                                                  capture_output=True, check=True), max(5, repeats))
@@ -525,8 +575,10 @@ def main() -> None:
     parser.add_argument("--remote-model", default="default", help="model for P9 (default: the built-in one)")
     parser.add_argument("--only-torchrun", action="store_true",
                         help="run the P8 rows alone: variants under torchrun (gloo, CPU), 1 process vs 2")
-    parser.add_argument("--torchrun-vcf", type=Path, default=CLINVAR_SNVS, help="VCF for P8 (default: the 1,860 "
-                                                                                "ClinVar chrX SNVs in ../shared)")
+    parser.add_argument("--only-resume", action="store_true",
+                        help="run the P10 rows alone: variants --resume left to finish, and killed once and resumed")
+    parser.add_argument("--torchrun-vcf", type=Path, default=CLINVAR_SNVS,
+                        help="VCF for P8 and P10 (default: the 1,860 ClinVar chrX SNVs in ../shared)")
     parser.add_argument("--torchrun-reference", type=Path, default=CHRX, help="its reference (default: build/chrX.fa)")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
@@ -543,6 +595,9 @@ def main() -> None:
     if args.only_serve or args.only_torchrun:
         print_table(serve_rows(repeats) if args.only_serve
                     else torchrun_rows(repeats, args.torchrun_vcf, args.torchrun_reference), peak)
+        return
+    if args.only_resume:
+        print_table(resume_rows(repeats, args.torchrun_vcf, args.torchrun_reference), peak)
         return
     if args.only_remote:
         print_table(remote_rows(repeats, count, args.remote_model), peak)
