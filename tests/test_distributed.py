@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from chunk_sizes import small_chunks_program
 from test_shards import TINY, small_chunks  # noqa: F401 (small_chunks: a fixture)
 
 from conftest import TEST_DATA
@@ -23,19 +24,7 @@ pytestmark = pytest.mark.skipif(not (distributed.is_available() and distributed.
 
 GENOME = TEST_DATA / "chr20_excerpt.fa"
 # The chunk sizes of test_shards.small_chunks, set in each rank before the command runs.
-SMALL_CHUNKS = """
-import sys
-from dnalens.jobs import embed, mutagenesis, predict, variants as variant_job
-from dnalens.ops import embed as embed_op, mutagenesis as mutagenesis_op, predict as predict_op
-from dnalens.ops import variant_inputs, variants
-for module, name, size in ((embed_op, "CHUNK", 4), (embed, "CHUNK", 4), (predict_op, "SITES_PER_BATCH", 16),
-                           (predict, "SITES_PER_BATCH", 16), (variant_inputs, "CASES_PER_CHUNK", 4),
-                           (variants, "CHUNK", 4), (mutagenesis_op, "POSITIONS_PER_CHUNK", 8),
-                           (mutagenesis, "POSITIONS_PER_CHUNK", 8)):
-    setattr(module, name, size)
-from dnalens.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
+SMALL_CHUNKS = small_chunks_program()
 
 
 def _torchrun(tmp_path: Path, program: list[str], *arguments) -> subprocess.CompletedProcess:
@@ -95,15 +84,15 @@ def test_bad_record_on_one_rank_stops_both_with_one_line(run_cli, tmp_path):
 
 # Rank 1 dies inside its shard (as after SIGKILL or the kernel's out-of-memory kill), after a pause that lets
 # rank 0 finish its own shard and wait for it.
-DYING_RANK = SMALL_CHUNKS.replace("from dnalens.cli import main", """import os, time
+DYING_RANK = small_chunks_program(setup="""import os, time
+from dnalens.jobs import embed
 real = embed.embed_fasta
 def dying(*args, shard=None, **kwargs):
     if shard is not None and shard.index == 2:
         time.sleep(2)
         os._exit(137)
     return real(*args, shard=shard, **kwargs)
-embed.embed_fasta = dying
-from dnalens.cli import main""")
+embed.embed_fasta = dying""")
 
 
 def test_a_killed_rank_leaves_no_output_and_no_waiting_rank(tmp_path):

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from chunk_sizes import small_chunks_program
 from test_shards import OUTPUT_OPTIONS, RUNS, TINY, small_chunks  # noqa: F401 (small_chunks: a fixture)
 
 from conftest import TEST_DATA
@@ -24,25 +25,15 @@ VCF_RUN = RUNS["variants_vcf"][0]
 
 # A dnalens process with the chunks of small_chunks and a pause after each shard job, so a test can kill it
 # between parts and inside one; the code under test is the installed package's, unchanged.
-SLOW_CLI = """
-import sys, time
-from dnalens.jobs import embed, mutagenesis, predict, variants as variant_job
-from dnalens.ops import embed as embed_op, mutagenesis as mutagenesis_op, predict as predict_op
-from dnalens.ops import variant_inputs, variants
-for module, name, size in ((embed_op, "CHUNK", 4), (embed, "CHUNK", 4), (predict_op, "SITES_PER_BATCH", 16),
-                           (predict, "SITES_PER_BATCH", 16), (variant_inputs, "CASES_PER_CHUNK", 2),
-                           (variants, "CHUNK", 2), (mutagenesis_op, "POSITIONS_PER_CHUNK", 8),
-                           (mutagenesis, "POSITIONS_PER_CHUNK", 8)):
-    setattr(module, name, size)
+SLOW_CLI = small_chunks_program(cases=2, setup="""
+import time
+from dnalens.jobs import variants as variant_job
 score = variant_job.score_variants
 def slow(*args, **kwargs):
     result = score(*args, **kwargs)
     time.sleep(0.4)
     return result
-variant_job.score_variants = slow
-from dnalens.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
+variant_job.score_variants = slow""")
 
 
 def _outputs(tmp_path: Path, name: str, tag: str) -> tuple[dict[str, Path], list]:

@@ -11,6 +11,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from chunk_sizes import set_small_chunks
 
 from conftest import TEST_DATA
 
@@ -32,17 +33,7 @@ OUTPUT_OPTIONS = {"tsv": "-o", "vcf": "--vcf-out", "bedgraph": "--bedgraph"}
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    from dnalens.jobs import embed, mutagenesis, predict
-    from dnalens.ops import embed as embed_op
-    from dnalens.ops import mutagenesis as mutagenesis_op
-    from dnalens.ops import predict as predict_op
-    from dnalens.ops import variant_inputs, variants
-
-    for module, name, size in ((embed_op, "CHUNK", 4), (embed, "CHUNK", 4), (predict_op, "SITES_PER_BATCH", 16),
-                               (predict, "SITES_PER_BATCH", 16), (variant_inputs, "CASES_PER_CHUNK", 4),
-                               (variants, "CHUNK", 4), (mutagenesis_op, "POSITIONS_PER_CHUNK", 8),
-                               (mutagenesis, "POSITIONS_PER_CHUNK", 8)):
-        monkeypatch.setattr(module, name, size)
+    set_small_chunks(monkeypatch.setattr)
 
 
 def _run(run_cli, tmp_path: Path, name: str, tag: str, *extra) -> dict[str, Path]:
