@@ -392,3 +392,30 @@ def test_an_answer_larger_than_any_limit_is_not_read(scripted, monkeypatch):
     handler.script = [(200, {}, _info())]  # about 250 bytes of JSON
     with pytest.raises(RemoteError, match=f"^{url}/info answered more than 100 bytes"):
         connect(url)
+
+
+def test_mutagenesis_of_fasta_ranges_equals_local(remote, run_cli, server, write_fasta, tmp_path):
+    from conftest import random_dna
+
+    sequence = random_dna(90, seed=7)  # 'b' has an N: unscored, and never sent
+    fasta = write_fasta({"a": sequence, "b": sequence[:20] + "N" + sequence[21:]})
+    options = ("--range", "1-70", "--window", "41")  # windows shifted inwards at the records' starts
+    assert run_cli("mutagenesis", fasta, "-o", tmp_path / "l.tsv", "--bedgraph", tmp_path / "l.bg", *options,
+                   *LOCAL).code == 0
+    result = remote("mutagenesis", fasta, "-o", tmp_path / "r.tsv", "--bedgraph", tmp_path / "r.bg", *options)
+    assert result.code == 0, result.err
+    _same_table(tmp_path / "l.tsv", tmp_path / "r.tsv", server)
+    _same_table(tmp_path / "l.bg", tmp_path / "r.bg", server)
+    assert len(_lines(tmp_path / "r.tsv")[1]) == 1 + 3 * 139  # the column names, and 70 + 69 positions
+
+
+def test_mutagenesis_of_a_region_at_a_chromosome_end_equals_local(remote, run_cli, server, tmp_path):
+    """531 positions: two requests, each a stretch of the chromosome whose windows clamp where the chromosome's do
+    (its last 20 bp), so every window is the local one."""
+    options = ("--reference", TEST_DATA / "chr20_excerpt.fa", "--region", "20:5470-6000", "--window", "41")
+    assert run_cli("mutagenesis", "-o", tmp_path / "l.tsv", "--bedgraph", tmp_path / "l.bg", *options,
+                   *LOCAL).code == 0
+    result = remote("mutagenesis", "-o", tmp_path / "r.tsv", "--bedgraph", tmp_path / "r.bg", *options)
+    assert result.code == 0, result.err
+    _same_table(tmp_path / "l.tsv", tmp_path / "r.tsv", server)
+    _same_table(tmp_path / "l.bg", tmp_path / "r.bg", server)

@@ -127,6 +127,7 @@ def _add_mutagenesis(commands, common: argparse.ArgumentParser) -> None:
                                                 "(0-based coordinates)")
     _add_shard_option(mutagenesis)
     _add_model_options(mutagenesis)
+    _add_endpoint_options(mutagenesis)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -444,7 +445,7 @@ def run_compare(args) -> str:
 def run_mutagenesis(args) -> str:
     from .jobs.mutagenesis import mutagenesis, mutagenesis_chunks
 
-    model = _load(args)
+    model = _model(args)
     context, runner = _context_and_runner(args, model)
 
     def run(shard, paths):

@@ -14,7 +14,6 @@ from ..io.fasta import read_fasta
 from ..io.outputs import OutputSet
 from ..io.reference import Reference, reference_files
 from ..io.tsv import TsvWriter
-from ..model import LanguageModel
 from ..ops.mutagenesis import (
     COLUMNS,
     POSITIONS_PER_CHUNK,
@@ -25,10 +24,11 @@ from ..ops.mutagenesis import (
     region_target,
     sequence_target,
 )
-from ..ops.variant_inputs import site_window
 from ..provenance import provenance, provenance_lines
+from ..remote.mutagenesis import RemoteMutagenesis
 from ..runner import Runner
 from ..shards import Shard, refuse_with_shard, shard_parameters, shard_range
+from .operations import Model, mutagenesis_operation
 
 # The heatmap stays readable up to this many positions (10 wrapped rows of 100); the table has them all.
 MAX_HEATMAP_POSITIONS = 1000
@@ -43,18 +43,18 @@ class MutagenesisResult:
     figures: dict = field(default_factory=dict)
 
 
-def mutagenesis(model: LanguageModel, out_tsv: str | Path, *, reference: str | Path | None = None,
+def mutagenesis(model: Model, out_tsv: str | Path, *, reference: str | Path | None = None,
                 region: str | None = None, fasta: str | Path | None = None, span: str | None = None,
                 window: int | None = None, heatmap: str | Path | None = None, bedgraph: str | Path | None = None,
                 context: RunContext | None = None, runner: Runner | None = None,
                 shard: Shard | None = None) -> MutagenesisResult:
     """A region of a reference genome (`reference` + `region`), or each record of `fasta` (whole or `span`).
+    model: loaded, or a server (--endpoint): the windows are placed here, the server scores them.
     shard: only that part of the chunks of POSITIONS_PER_CHUNK positions of the targets in order (shards.py)."""
     context = context or RunContext()
     refuse_with_shard(shard, heatmap=heatmap)
     _check_options(reference, region, fasta, span, bedgraph)
-    model.require_lm_head("mutagenesis")
-    operation = Mutagenesis(model, runner or context.runner(model), site_window(window, model.max_bp))
+    operation = mutagenesis_operation(model, window, runner, context)
     parameters = {"window": operation.window, "region": region, "range": span,
                   "input": Path(fasta or reference).name}
     genome = Reference(reference) if reference else None
@@ -138,8 +138,8 @@ def _chunks(targets: Iterator[Target], sizes: list[int], start: int, stop: int) 
     return cut(), total
 
 
-def _write(operation: Mutagenesis, targets: Iterator[Target], total: int, out_tsv, heatmap, bedgraph,
-           record: dict, header: list[str], inputs: list, context: RunContext) -> MutagenesisResult:
+def _write(operation: Mutagenesis | RemoteMutagenesis, targets: Iterator[Target], total: int, out_tsv, heatmap,
+           bedgraph, record: dict, header: list[str], inputs: list, context: RunContext) -> MutagenesisResult:
     if heatmap:
         from ..plots import MutagenesisMap
 

@@ -7,11 +7,14 @@ from ..compute.embedder import EmbeddingOptions
 from ..context import RunContext
 from ..model import LanguageModel
 from ..ops.embed import Embed
+from ..ops.mutagenesis import Mutagenesis
 from ..ops.predict import Predict
+from ..ops.variant_inputs import site_window
 from ..ops.variants import Variants
 from ..positions import Positions
 from ..remote import Server
 from ..remote.embed import RemoteEmbed
+from ..remote.mutagenesis import RemoteMutagenesis
 from ..remote.predict import RemotePredict
 from ..remote.variants import RemoteVariants
 from ..runner import Runner
@@ -40,3 +43,12 @@ def variants_operation(model: Model, runner: Runner | None, context: RunContext,
                               cancel_event=context.cancel_event)
     return Variants(model, runner or context.runner(model), scores=scores, embedding=embedding,
                     rc_average=rc_average)
+
+
+def mutagenesis_operation(model: Model, window: int | None, runner: Runner | None,
+                          context: RunContext) -> Mutagenesis | RemoteMutagenesis:
+    """The server checks the window and its model's head itself (/dnalens/describe), as the model does here."""
+    if isinstance(model, Server):
+        return RemoteMutagenesis(model, window, context.cancel_event)
+    model.require_lm_head("mutagenesis")
+    return Mutagenesis(model, runner or context.runner(model), site_window(window, model.max_bp))

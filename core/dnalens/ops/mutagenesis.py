@@ -144,9 +144,14 @@ class Mutagenesis:
             yield MutatedPosition(target.id, position, ref, log_probs.get(position, np.full(4, np.nan)))
 
     def warnings(self) -> list[str]:
-        if not self.unscored:
-            return []
-        return [f"{self.unscored} position(s) are N (no reference base): no substitutions scored there"]
+        return unscored_warning(self.unscored)
+
+
+def unscored_warning(unscored: int) -> list[str]:
+    """The warning of a run with N positions (local or remote/mutagenesis.py alike)."""
+    if not unscored:
+        return []
+    return [f"{unscored} position(s) are N (no reference base): no substitutions scored there"]
 
 
 def region_target(genome: Reference, region: Region) -> Target:

@@ -13,6 +13,7 @@ REQUIRED = ("max_client_batch_size", "max_input_length", "max_body_bytes", "mode
 MODEL_KEYS = ("id", "weights_sha256", "max_bp", "family")
 VERSION_KEYS = ("dnalens", "torch", "transformers")  # /info "versions": the server's packages, in the headers
 DEFAULT_MAX_SITES = 10_000  # /dnalens/predict's sites per request on servers that do not say
+DEFAULT_MAX_POSITIONS = 10_000  # /dnalens/mutagenesis's positions per request on servers that do not say
 
 
 @dataclass(frozen=True)
@@ -23,15 +24,18 @@ class ServerLimits:
     max_length: int
     max_body_bytes: int
     max_sites: int
+    max_positions: int = DEFAULT_MAX_POSITIONS
 
     @classmethod
     def from_info(cls, info: dict) -> ServerLimits:
         return cls(int(info["max_client_batch_size"]), int(info["max_input_length"]), int(info["max_body_bytes"]),
-                   int(info.get("max_predict_sites", DEFAULT_MAX_SITES)))
+                   int(info.get("max_predict_sites", DEFAULT_MAX_SITES)),
+                   int(info.get("max_mutagenesis_positions", DEFAULT_MAX_POSITIONS)))
 
 
 class Server:
-    """Made by `connect`; the remote operations (remote/embed.py, predict.py, variants.py) post through it."""
+    """Made by `connect`; the remote operations (remote/embed.py, predict.py, variants.py, mutagenesis.py) post
+    through it."""
 
     def __init__(self, connection: Connection, info: dict):
         self.connection = connection

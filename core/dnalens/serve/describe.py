@@ -6,14 +6,16 @@ from __future__ import annotations
 from ..compute.embedder import EmbeddingOptions
 from ..errors import InputError
 from ..ops.embed import Embed
+from ..ops.mutagenesis import Mutagenesis
 from ..ops.predict import Predict
+from ..ops.variant_inputs import site_window
 from ..ops.variants import Variants
 from .work import Work
 
 
 def describe_operation(work: Work, body: dict) -> dict:
-    """body: {"operation": "embed" | "predict" | "variants", and that operation's options}. The operations are
-    only built (no forward pass), which checks the options as a run would."""
+    """body: {"operation": "embed" | "predict" | "variants" | "mutagenesis", and that operation's options}. The
+    operations are only built (no forward pass), which checks the options as a run would."""
     name = body.get("operation")
     if name == "embed":
         options = EmbeddingOptions(_text(body, "pooling", "mean"), _text(body, "layer", "-1"),
@@ -32,7 +34,16 @@ def describe_operation(work: Work, body: dict) -> dict:
                             rc_average=bool(body.get("rc_average")))
         return {"scores": variants.scores, "llr_method": variants.llr_method,
                 "method_lines": variants.method_lines(), "parameters": variants.option_parameters()}
-    raise InputError(f"'operation' {name!r}: expected embed, predict or variants")
+    if name == "mutagenesis":
+        return _mutagenesis(work, _number(body, "window"))
+    raise InputError(f"'operation' {name!r}: expected embed, predict, variants or mutagenesis")
+
+
+def _mutagenesis(work: Work, window: int | None) -> dict:
+    """The window the job would use (checked as the route checks it) and the method line of its header."""
+    work.model.require_lm_head("mutagenesis")
+    operation = Mutagenesis(work.model, work.runner, site_window(window, work.model.max_bp))
+    return {"method": operation.describe(), "scoring": operation.method, "window": operation.window}
 
 
 def _text(body: dict, name: str, default: str) -> str:
