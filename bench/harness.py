@@ -454,13 +454,18 @@ def torchrun_rows(repeats: int, vcf: Path, reference: Path, model: str = "defaul
         seconds = dict(zip(runs, interleaved_medians([functools.partial(run, name) for name in runs], repeats)))
         same = len({path.read_bytes() for path in outputs.values()}) == 1
     count = count_vcf_alleles(vcf)
-    note = ("median wall s: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items())
-            + f"; outputs {'identical' if same else 'DIFFER'}")
+    note = _wall_note(seconds, same)
     name = f"P8 variants {count:,} VCF alleles, torchrun gloo CPU: 2 processes"
     return [Row(f"{name} (baseline: 1 process)", "variants/s", count / seconds["1 process"],
                 count / seconds["2 processes"], note=note),
             Row(f"{name} (baseline: 1 process, 1 thread)", "variants/s", count / seconds["1 process, 1 thread"],
                 count / seconds["2 processes"])]
+
+
+def _wall_note(seconds: dict[str, float], same: bool, *details: str) -> str:
+    """The note of a whole-process row: each run's median wall time, and whether their outputs were identical."""
+    return "; ".join(["median wall s: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items()),
+                      *details, f"outputs {'identical' if same else 'DIFFER'}"])
 
 
 def resume_rows(repeats: int, vcf: Path, reference: Path, model: str = "default", seed: int = 18) -> list[Row]:
@@ -504,8 +509,7 @@ def resume_rows(repeats: int, vcf: Path, reference: Path, model: str = "default"
                 path.unlink()
     count = count_vcf_alleles(vcf)
     seconds = {name: float(np.median(values)) for name, values in times.items()}
-    note = ("median wall s: " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items())
-            + f"; killed at {', '.join(f'{k:.1f}' for k in kills)} s; outputs {'identical' if same else 'DIFFER'}")
+    note = _wall_note(seconds, same, f"killed at {', '.join(f'{k:.1f}' for k in kills)} s")
     name = f"P10 variants {count:,} VCF alleles --resume"
     return [Row(f"{name}, left to finish (baseline: plain run)", "variants/s", count / seconds["plain"],
                 count / seconds["resumable"], note=note),
