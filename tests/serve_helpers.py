@@ -4,6 +4,7 @@ load run: shared by tests/test_serve.py, the app's server-source tests and bench
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import socket
@@ -34,7 +35,7 @@ class Client:
         self.base, self.token = f"http://127.0.0.1:{port}", token
         self.log: list[str] = []  # the server's stderr lines, filled by running()
 
-    def call(self, route: str, body: object = None, *, raw: bytes | Iterator[bytes] | None = None,
+    def call(self, route: str, body: object = None, *, raw: bytes | None = None,
              token: str | None = "default") -> tuple[int, object, dict]:
         """(status, parsed JSON, headers), for errors too."""
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
@@ -48,6 +49,20 @@ class Client:
                 return response.status, json.loads(response.read()), _lower(response.headers)
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null"), _lower(error.headers)
+
+
+    def send_unfinished(self, route: str, head: dict[str, str], body: bytes) -> tuple[int, object]:
+        """POST with these headers and only this much of the body, then read the answer: proves a refusal
+        comes without waiting for the rest. (urllib would keep sending, and a server that answers and closes
+        early makes that a broken pipe, a race, not a test.)"""
+        host, port = self.base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=60) as connection:
+            lines = [f"POST {route} HTTP/1.1", f"Host: {host}", f"Authorization: Bearer {self.token}",
+                     "Content-Type: application/json", *(f"{key}: {value}" for key, value in head.items())]
+            connection.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            response = http.client.HTTPResponse(connection)
+            response.begin()
+            return response.status, json.loads(response.read())
 
 
 def _lower(headers) -> dict:
