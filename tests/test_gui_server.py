@@ -111,6 +111,19 @@ def test_runs_through_the_server_give_the_local_numbers(qtbot, window, tmp_path)
     assert window.model_key[0] == str(TINY)
 
 
+def test_mutagenesis_through_the_server_gives_the_local_numbers(qtbot, window):
+    index = next(i for i, page in enumerate(window.pages) if page.title == "Mutagenesis")
+    page = window.pages[index]
+    page.reference.setText(str(TEST_DATA / "chr20_excerpt.fa"))  # a genome region, with heatmap and bedGraph
+    page.region.setText("20:5971-6000")  # its windows clamp at the chromosome's end
+    remote = _run(qtbot, window, index)
+    assert window.model_key[0] == "server" and len(remote) == 1 + 30 * 3  # 3 substitutions of 30 positions
+    assert "endpoint: " in page.outputs[0].read_text() and all(path.exists() for path in page.outputs)
+    window.model_panel.set_spec(str(TINY))
+    window.device_panel.choice.setCurrentIndex(window.device_panel.choice.findData("cpu"))
+    _numbers_match(remote, _run(qtbot, window, index))
+
+
 def test_local_only_pages_refuse_the_server_in_one_line(qtbot, window):
     index = next(i for i, page in enumerate(window.pages) if page.title == "Learn")
     window.tabs.setCurrentIndex(index)

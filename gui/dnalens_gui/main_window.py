@@ -318,7 +318,7 @@ class MainWindow(QMainWindow):
             if wanted[0] == SERVER and not page.on_server:
                 self.show_error(describe(InputError(
                     f"the {page.title} page runs on this computer only: choose a model on this computer (a "
-                    "DNALens server runs Embed, Predict and Variant effect)")), "")
+                    "DNALens server runs Embed, Predict, Variant effect and Mutagenesis)")), "")
                 return
             if self.model is None or self.model_key != wanted:  # a new model, or the device was changed
                 self.load_model(then=self.run_current)

@@ -582,6 +582,7 @@ class MutagenesisPage(OperationPage):
     """Every substitution of a genome region, or of each FASTA record (whole or a range), scored by the model."""
 
     title = "Mutagenesis"
+    on_server = True
     wrapped_figure = True  # the core wraps long regions into rows of 100 positions
     OUTPUTS = ("_mutagenesis.tsv", "_mutagenesis.png", "_mutagenesis.bedgraph")
 
