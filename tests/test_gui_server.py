@@ -46,8 +46,8 @@ def _test_connection(qtbot, source) -> str:
 def test_connection_test_shows_the_served_model(qtbot, window, server):
     source = window.model_panel.server_source
     shown = _test_connection(qtbot, source)
-    assert shown.startswith("Connected:") and str(TINY) in shown and "cpu" in shown
-    assert source.info["model"]["id"] == str(TINY)
+    assert shown.startswith("Connected:") and TINY.name in shown and "cpu" in shown
+    assert source.info["model"]["id"] == TINY.name
     assert not window.device_panel.isEnabled() and window.model_panel.load_button.text() == "Connect"
     settings = QSettings()
     assert settings.value("server_url") == server.base
@@ -102,7 +102,7 @@ def test_runs_through_the_server_give_the_local_numbers(qtbot, window, tmp_path)
     variants.ref_fasta.setText(str(TEST_DATA / "exon_ref.fa"))
     variants.alt_fasta.setText(str(TEST_DATA / "exon_alt.fa"))
     remote_embed, remote_variants = _run(qtbot, window, 0), _run(qtbot, window, 2)
-    assert window.model_key[0] == "server" and window.model.id == str(TINY)
+    assert window.model_key[0] == "server" and window.model.id == TINY.name
     assert "endpoint: " in embed.outputs[0].read_text()  # the file says where it was computed
     window.model_panel.set_spec(str(TINY))  # the same model, on this computer
     window.device_panel.choice.setCurrentIndex(window.device_panel.choice.findData("cpu"))
@@ -144,7 +144,7 @@ def test_about_names_the_server(qtbot, window, server):
     window.load_model()
     qtbot.waitUntil(lambda: window.worker is None, timeout=30_000)
     text = about_text(window)
-    assert f"Model: {TINY}" in text and f"computed by the DNALens server at {server.base}" in text
+    assert f"Model: {TINY.name}" in text and f"computed by the DNALens server at {server.base}" in text
 
 
 def test_a_token_over_plain_http_to_another_host_is_warned(qtbot, window):

@@ -83,7 +83,7 @@ class Server:
         return await asyncio.wrap_future(future)
 
     def info(self) -> dict:
-        model = {key: value for key, value in self.work.description.items() if key != "path"}  # no server paths
+        model = self.work.description  # no server paths (work.public_description)
         return {"model_id": model["id"], "model_dtype": model["dtype"], "version": __version__,
                 "versions": package_versions(), **self.limits.describe(), "max_predict_sites": MAX_SITES,
                 "model": model, "stats": {"requests": self.requests, "operation_calls": self.queue.batches,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..compute.embedder import EmbeddingOptions
 from ..model import LanguageModel
@@ -41,10 +42,19 @@ class Result:
     meta: dict  # method lines and provenance, the same for every item of a batch
 
 
+def public_description(model: LanguageModel) -> dict:
+    """The model as clients see it (/info, provenance): a folder by its name, not by its path on this machine,
+    which says how the server's disks are laid out; its weights' SHA-256 still identifies it exactly."""
+    description = {key: value for key, value in model.describe().items() if key != "path"}
+    if model.source.is_local:
+        description["id"] = Path(description["id"]).resolve().name  # "." too
+    return description
+
+
 class Work:
     def __init__(self, model: LanguageModel, warn: Callable[[str], None]):
         self.model = model
-        self.description = model.describe()
+        self.description = public_description(model)
         self.runner = CountingRunner.for_model(model, warn)
 
     def __call__(self, key: Hashable, items: list) -> Sequence[Result]:
