@@ -10,6 +10,11 @@
 # test data tables and a dependency resolver that runs jobs in the project's environment, runs the tests,
 # and always stops the server, pass or fail. Reports land in build/galaxy/reports/.
 #
+# The tools' third model source, the lab's `dnalens serve` server (docs/SERVE.md, "Galaxy as a client"), is tested
+# against a real one: `dnalens serve` of test-data/tiny-model on a free loopback port, with a fresh token, starts
+# before Galaxy and stops with it. Its URL goes into the test copy of the dnalens_servers table; the jobs get the
+# token (and the same URL as DNALENS_ENDPOINT, which local-model jobs must ignore) from their environment.
+#
 # Model-zoo tests (issue 14): a model that runs its own code is usable in Galaxy only through an entry whose code
 # an administrator trusted at install time. Where ../shared/model_zoo/hyenadna/model exists (it is not part of
 # the repository; DNALENS_ZOO_HYENADNA overrides the path), HyenaDNA is installed trusted, untrusted and trusted-
@@ -77,9 +82,31 @@ if [ ! -x "$GALAXY_VENV/bin/galaxy" ]; then
   "$GALAXY_VENV/bin/pip" install -q galaxy==26.1.1
 fi
 
-# Jobs run `dnalens` from the project's environment: Galaxy sources this for the 'dnalens' requirement.
+# The lab's server, for the tools' server mode. Galaxy starts meanwhile; the server is checked before the tests.
+SERVE_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
+SERVE_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SERVE_URL=http://127.0.0.1:$SERVE_PORT
+GALAXY_PID=""
+SERVE_PID=""
+stop_servers() {
+  [ -z "$GALAXY_PID" ] || kill -TERM -- "-$GALAXY_PID" 2>/dev/null || true
+  [ -z "$SERVE_PID" ] || kill -TERM "$SERVE_PID" 2>/dev/null || true  # it finishes in-flight requests, then exits
+  sleep 3
+  [ -z "$GALAXY_PID" ] || kill -KILL -- "-$GALAXY_PID" 2>/dev/null || true
+  [ -z "$SERVE_PID" ] || kill -KILL "$SERVE_PID" 2>/dev/null || true
+}
+trap stop_servers EXIT
+DNALENS_TOKEN=$SERVE_TOKEN "$PROJECT_VENV/bin/dnalens" serve --model "$ROOT/test-data/tiny-model" --host 127.0.0.1 \
+  --port "$SERVE_PORT" > "$SERVER/dnalens_serve.log" 2>&1 &
+SERVE_PID=$!
+
+# Jobs run `dnalens` from the project's environment: Galaxy sources this for the 'dnalens' requirement. The token
+# is here for the test only (an administrator sets DNALENS_TOKEN in the job destination's `env`); with
+# DNALENS_ENDPOINT set too, every local-model test also checks that the tools keep such jobs local.
 cat > "$SERVER/deps/dnalens/any/env.sh" <<EOF
 export PATH="$PROJECT_VENV/bin:\$PATH"
+export DNALENS_TOKEN=$SERVE_TOKEN
+export DNALENS_ENDPOINT=$SERVE_URL
 EOF
 ln -sfn any "$SERVER/deps/dnalens/default"
 cat > "$SERVER/dependency_resolvers_conf.xml" <<EOF
@@ -115,8 +142,9 @@ EOF
 # Galaxy's data tables read writable copies of the test .loc files: the data manager tests append rows, and
 # those must not land in the repository's test-data.
 mkdir -p "$SERVER/tables"
-for loc in huggingface fasta_indexes; do
-  sed "s|\${__HERE__}|$ROOT/test-data|g" "$ROOT/test-data/$loc.loc" > "$SERVER/tables/$loc.loc"
+for loc in huggingface fasta_indexes dnalens_servers; do
+  sed -e "s|\${__HERE__}|$ROOT/test-data|g" -e "s|__DNALENS_TEST_SERVER_URL__|$SERVE_URL|g" "$ROOT/test-data/$loc.loc" \
+    > "$SERVER/tables/$loc.loc"
 done
 sed "s|\${__HERE__}/test-data|$SERVER/tables|g" "$ROOT/galaxy_tools/dnalens/tool_data_table_conf.xml.test" \
   > "$SERVER/tables/tool_data_table_conf.xml"
@@ -171,12 +199,6 @@ cd "$SERVER"
 export GRAVITY_SKIP_SYSTEMD=1 GRAVITY_STATE_DIR="$SERVER/gravity"
 setsid "$GALAXY_VENV/bin/galaxy" -c "$SERVER/galaxy.yml" > "$SERVER/galaxy.log" 2>&1 &
 GALAXY_PID=$!
-stop_galaxy() {
-  kill -TERM -- "-$GALAXY_PID" 2>/dev/null || true
-  sleep 3
-  kill -KILL -- "-$GALAXY_PID" 2>/dev/null || true
-}
-trap stop_galaxy EXIT
 
 echo "== waiting for Galaxy on 127.0.0.1:$PORT"
 for _ in $(seq 1 180); do
@@ -195,6 +217,14 @@ for _ in $(seq 1 90); do
   sleep 2
 done
 grep -q "celery@.* ready" "$SERVER/galaxy.log" || { echo "Galaxy's celery worker did not start"; exit 1; }
+for _ in $(seq 1 60); do  # started before Galaxy: ready long since, unless it failed
+  if curl -sf -H "Authorization: Bearer $SERVE_TOKEN" "$SERVE_URL/info" > /dev/null; then break; fi
+  if ! kill -0 "$SERVE_PID" 2>/dev/null; then echo "dnalens serve exited:"; tail -20 "$SERVER/dnalens_serve.log"; exit 1; fi
+  sleep 1
+done
+curl -sf -H "Authorization: Bearer $SERVE_TOKEN" "$SERVE_URL/info" > /dev/null \
+  || { echo "dnalens serve did not start:"; tail -20 "$SERVER/dnalens_serve.log"; exit 1; }
+echo "== dnalens serve (tiny test model) on $SERVE_URL"
 
 # Data manager tests need a real admin user (the bootstrap key belongs to no user).
 USER_ID=$(curl -sf -X POST -H "x-api-key: $KEY" -H "Content-Type: application/json" "http://127.0.0.1:$PORT/api/users" \
@@ -204,7 +234,8 @@ USER_KEY=$(curl -sf -X POST -H "x-api-key: $KEY" "http://127.0.0.1:$PORT/api/use
 
 cd "$ROOT"
 if [ -n "${GALAXY_SERVE_ONLY:-}" ]; then
-  echo "Galaxy is serving on http://127.0.0.1:$PORT (admin@example.org / dnalens-test-password); Ctrl-C stops it."
+  echo "Galaxy is serving on http://127.0.0.1:$PORT (admin@example.org / dnalens-test-password) and its DNALens"
+  echo "server on $SERVE_URL; Ctrl-C stops both."
   wait "$GALAXY_PID"
 fi
 planemo_test() {  # $1: report name; the rest: what to test
