@@ -517,6 +517,46 @@ def resume_rows(repeats: int, vcf: Path, reference: Path, model: str = "default"
                 count / seconds["killed + resumed"])]
 
 
+def contention_rows(repeats: int, vcf: Path, reference: Path, count: int = 400, jobs: int = 3,
+                    model: str = "default") -> list[Row]:
+    """P11: torch's OpenMP wait policy, on `dnalens variants` of the VCF's first `count` records, whole processes:
+    one job alone, and `jobs` identical jobs at once on the same cores (a shared lab machine, several Galaxy jobs
+    on one node). Baseline: libgomp's own default, whose idle threads spin for a while before they sleep
+    (OMP_WAIT_POLICY set empty, which libgomp reads as unset after a warning); DNALens: PASSIVE, its default
+    (dnalens/__init__.py). Runs in turn within each repeat; every output is compared byte for byte."""
+    policies = {"spinning (libgomp default)": "", "passive (DNALens default)": "PASSIVE"}
+    times: dict[tuple[str, int], list[float]] = {(policy, n): [] for n in (1, jobs) for policy in policies}
+    with tempfile.TemporaryDirectory() as folder:
+        subset = Path(folder) / "subset.vcf"
+        lines = vcf.read_text().splitlines(keepends=True)
+        body = [line for line in lines if not line.startswith("#")][:count]
+        subset.write_text("".join(line for line in lines if line.startswith("#")) + "".join(body))
+        outputs: set[bytes] = set()
+        for _ in range(repeats):
+            for policy, n in times:
+                paths = [Path(folder) / f"out_{index}.tsv" for index in range(n)]
+                environment = {**os.environ, "OMP_WAIT_POLICY": policies[policy]}
+                start = time.perf_counter()
+                processes = [subprocess.Popen([sys.executable, "-m", "dnalens", "variants", "--vcf", str(subset),
+                                               "--reference", str(reference), "--model", model, "-o", str(path),
+                                               "--quiet"], env=environment, stdout=subprocess.DEVNULL,
+                                              stderr=subprocess.DEVNULL) for path in paths]
+                if any(process.wait() for process in processes):
+                    raise SystemExit(f"P11: a variants job failed ({policy}, {n} at once)")
+                times[(policy, n)].append(time.perf_counter() - start)
+                outputs.update(path.read_bytes() for path in paths)
+    seconds = {f"{policy}, {n} at once": float(np.median(values)) for (policy, n), values in times.items()}
+    spinning, passive = policies
+    note = _wall_note(seconds, len(outputs) == 1)
+    name = f"P11 variants {len(body):,} VCF alleles per job, passive OpenMP wait"
+    return [Row(f"{name}: 1 job alone (baseline: spinning)", "variants/s",
+                len(body) / float(np.median(times[(spinning, 1)])), len(body) / float(np.median(times[(passive, 1)])),
+                note=note),
+            Row(f"{name}: {jobs} jobs at once (baseline: spinning)", "variants/s",
+                jobs * len(body) / float(np.median(times[(spinning, jobs)])),
+                jobs * len(body) / float(np.median(times[(passive, jobs)])))]
+
+
 def help_row(repeats: int) -> Row:
     seconds = median_time(lambda: subprocess.run([sys.executable, "-m", "dnalens.cli", "--help"],
                                                  capture_output=True, check=True), max(5, repeats))
@@ -581,8 +621,10 @@ def main() -> None:
                         help="run the P8 rows alone: variants under torchrun (gloo, CPU), 1 process vs 2")
     parser.add_argument("--only-resume", action="store_true",
                         help="run the P10 rows alone: variants --resume left to finish, and killed once and resumed")
+    parser.add_argument("--only-contention", action="store_true",
+                        help="run the P11 rows alone: OpenMP wait policy, 1 job alone and 3 jobs at once")
     parser.add_argument("--torchrun-vcf", type=Path, default=CLINVAR_SNVS,
-                        help="VCF for P8 and P10 (default: the 1,860 ClinVar chrX SNVs in ../shared)")
+                        help="VCF for P8, P10 and P11 (default: the 1,860 ClinVar chrX SNVs in ../shared)")
     parser.add_argument("--torchrun-reference", type=Path, default=CHRX, help="its reference (default: build/chrX.fa)")
     parser.add_argument("--skip-bf16", action="store_true", help="skip the bf16 rows (slow on CPUs without "
                                                                   "AVX512-BF16 or AMX)")
@@ -600,8 +642,9 @@ def main() -> None:
         print_table(serve_rows(repeats) if args.only_serve
                     else torchrun_rows(repeats, args.torchrun_vcf, args.torchrun_reference), peak)
         return
-    if args.only_resume:
-        print_table(resume_rows(repeats, args.torchrun_vcf, args.torchrun_reference), peak)
+    if args.only_resume or args.only_contention:
+        print_table((resume_rows if args.only_resume else contention_rows)(repeats, args.torchrun_vcf,
+                                                                            args.torchrun_reference), peak)
         return
     if args.only_remote:
         print_table(remote_rows(repeats, count, args.remote_model), peak)

@@ -1,6 +1,7 @@
 """The command line: every command end to end, and bad input as one clear line with nothing written."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -153,3 +154,15 @@ def test_register_model_writes_a_galaxy_data_table_row(run_cli, zoo, tmp_path):
     bad = run_cli("register-model", "--model", zoo["masked_kmer"], "--target-dir", tmp_path, "--output-json", out,
                   "--value", "../escape")
     assert bad.code == 1 and "--value" in bad.err
+
+
+def test_openmp_threads_wait_passively_unless_the_user_says_otherwise():
+    # Spinning OpenMP threads slow every job down when others share the cores (docs/PERFORMANCE.md P11).
+    check = ("import os, dnalens_gui, torch; torch.ones(64, 64) @ torch.ones(64, 64); "
+             "print(os.environ['OMP_WAIT_POLICY'])")
+    env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    assert subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "PASSIVE"
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    assert subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "ACTIVE"
