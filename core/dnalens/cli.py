@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 from . import __version__
 from .choices import (
@@ -381,12 +382,8 @@ def run_embed(args) -> str:
                            projection=args.projection, labels=args.labels, projection_method=args.method,
                            context=context, runner=runner, shard=shard)
 
-    if args.resume:
-        return _resumable(args, model, run, lambda: embed_chunks(args.input))
-    if args.session:
-        return _distributed(args, run)
-    result = run(args.shard, _output_paths(args))
-    return f"embedded {result.sequences} sequence(s) into {result.dimension} dimensions → {args.output}"
+    return _run_job(args, model, run, lambda: embed_chunks(args.input), lambda result: (
+        f"embedded {result.sequences} sequence(s) into {result.dimension} dimensions → {args.output}"))
 
 
 def run_predict(args) -> str:
@@ -401,12 +398,8 @@ def run_predict(args) -> str:
         return predict_fasta(model, args.input, paths["output"], positions=positions, plot=args.plot,
                              context=context, runner=runner, shard=shard)
 
-    if args.resume:
-        return _resumable(args, model, run, lambda: predict_chunks(args.input, positions))
-    if args.session:
-        return _distributed(args, run)
-    result = run(args.shard, _output_paths(args))
-    return f"predicted {result.rows} position(s) with method '{result.method}' → {args.output}"
+    return _run_job(args, model, run, lambda: predict_chunks(args.input, positions), lambda result: (
+        f"predicted {result.rows} position(s) with method '{result.method}' → {args.output}"))
 
 
 def run_variants(args) -> str:
@@ -422,12 +415,8 @@ def run_variants(args) -> str:
                               rc_average=args.rc_average, max_differences=args.max_differences,
                               context=context, runner=runner, shard=shard)
 
-    if args.resume:
-        return _resumable(args, model, run, lambda: variant_chunks(args.ref_fasta, args.vcf))
-    if args.session:
-        return _distributed(args, run)
-    result = run(args.shard, _output_paths(args))
-    return (f"scored {result.scored} of {result.cases} variant(s) ({', '.join(result.scores)}) → {args.output}")
+    return _run_job(args, model, run, lambda: variant_chunks(args.ref_fasta, args.vcf), lambda result: (
+        f"scored {result.scored} of {result.cases} variant(s) ({', '.join(result.scores)}) → {args.output}"))
 
 
 def run_compare(args) -> str:
@@ -453,14 +442,21 @@ def run_mutagenesis(args) -> str:
                            span=args.span, window=args.window, heatmap=args.heatmap, bedgraph=paths.get("bedgraph"),
                            context=context, runner=runner, shard=shard)
 
+    return _run_job(args, model, run, lambda: mutagenesis_chunks(args.reference, args.region, args.input, args.span,
+                                                                 args.bedgraph),
+                    lambda result: (f"scored {result.substitutions} substitution(s) at {result.positions} "
+                                    f"position(s) with method '{result.method}' → {args.output}"))
+
+
+def _run_job(args, model, run: Callable, chunks: Callable[[], int], summary: Callable[[object], str]) -> str:
+    """A sharded job run one of three ways: resumable (--resume; chunks() counts its parts), as this torchrun
+    rank's shard, or plainly (all of it, or its --shard); run(shard, part paths) runs it, summary(result) says
+    what a plain run did."""
     if args.resume:
-        return _resumable(args, model, run, lambda: mutagenesis_chunks(args.reference, args.region, args.input,
-                                                                       args.span, args.bedgraph))
+        return _resumable(args, model, run, chunks)
     if args.session:
         return _distributed(args, run)
-    result = run(args.shard, _output_paths(args))
-    return (f"scored {result.substitutions} substitution(s) at {result.positions} position(s) with method "
-            f"'{result.method}' → {args.output}")
+    return summary(run(args.shard, _output_paths(args)))
 
 
 # The outputs a shard job writes as parts (merge joins them), and the inputs a resumable run checks by content.
