@@ -255,6 +255,14 @@ def test_fill_mask_refuses_other_model_kinds():
     assert refused.value.status == 400 and "one token per nucleotide" in str(refused.value)
 
 
+def test_errors_name_a_folder_model_without_its_path_on_the_server(zoo):
+    # As /info and the provenance do (work.public_description): the path tells how the server's disks are laid out.
+    with _running(model=zoo["base_no_head"]) as client:
+        status, error, _ = client.call("/dnalens/mutagenesis", {"sequences": "ACGTACGTAC"})
+    assert status == 422 and "model 'base_no_head' is a causal base model" in error["error"]
+    assert str(zoo["base_no_head"].parent) not in error["error"]
+
+
 def test_missing_fastapi_is_one_line():
     code = ("import sys; sys.modules['fastapi'] = None; from dnalens.cli import main; "
             f"sys.exit(main(['serve', '--model', {str(TINY)!r}]))")

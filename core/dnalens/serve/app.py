@@ -29,7 +29,7 @@ from ..sequence import NUCLEOTIDES
 from .batching import BatchQueue, QueueFull
 from .describe import describe_operation
 from .limits import Limits, TooLarge, authorised, records, sequences_field
-from .work import EMBED, MUTAGENESIS, PREDICT, VARIANT_CASES, VARIANTS, Result, Work
+from .work import EMBED, MUTAGENESIS, PREDICT, VARIANT_CASES, VARIANTS, Result, Work, public_message
 
 MASK = "[MASK]"
 MAX_SITES = 10_000  # positions scored for one /dnalens/predict request
@@ -101,7 +101,7 @@ def create_app(work: Work, limits: Limits, token: str | None) -> FastAPI:
     app = FastAPI(title="DNALens", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.server = server
     _add_middleware(app, server)
-    _add_errors(app)
+    _add_errors(app, server)
     _add_hf_routes(app, server)
     _add_dnalens_routes(app, server)
     _add_mutagenesis_route(app, server)
@@ -131,19 +131,22 @@ def _add_middleware(app: FastAPI, server: Server) -> None:
         return response
 
 
-def _add_errors(app: FastAPI) -> None:
+def _add_errors(app: FastAPI, server: Server) -> None:
+    def public(error: Exception) -> str:  # no server paths in errors either (work.public_message)
+        return public_message(server.work.model, str(error))
+
     @app.exception_handler(Problem)
     async def problem(request: Request, error: Problem) -> JSONResponse:
         headers = {"Retry-After": "1"} if error.status == 503 else None
-        return _error(error.status, str(error), error.error_type, headers)
+        return _error(error.status, public(error), error.error_type, headers)
 
     @app.exception_handler(TooLarge)
     async def too_large(request: Request, error: TooLarge) -> JSONResponse:
-        return _error(413, str(error), "validation")
+        return _error(413, public(error), "validation")
 
     @app.exception_handler(DNALensError)
     async def bad_input(request: Request, error: DNALensError) -> JSONResponse:
-        return _error(422, str(error), "validation")
+        return _error(422, public(error), "validation")
 
 
 def _add_hf_routes(app: FastAPI, server: Server) -> None:

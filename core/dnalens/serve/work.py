@@ -42,13 +42,22 @@ class Result:
     meta: dict  # method lines and provenance, the same for every item of a batch
 
 
+def public_id(model: LanguageModel) -> str:
+    """The model's name as clients see it: a folder by its name, not by its path on this machine, which says how
+    the server's disks are laid out; its weights' SHA-256 still identifies it exactly."""
+    return Path(model.id).resolve().name if model.source.is_local else model.id  # "." too
+
+
 def public_description(model: LanguageModel) -> dict:
-    """The model as clients see it (/info, provenance): a folder by its name, not by its path on this machine,
-    which says how the server's disks are laid out; its weights' SHA-256 still identifies it exactly."""
+    """The model as clients see it (/info, provenance): public_id, and no path."""
     description = {key: value for key, value in model.describe().items() if key != "path"}
-    if model.source.is_local:
-        description["id"] = Path(description["id"]).resolve().name  # "." too
+    description["id"] = public_id(model)
     return description
+
+
+def public_message(model: LanguageModel, message: str) -> str:
+    """An error as clients see it: the messages that name the model (model '…') name it by public_id."""
+    return message.replace(f"'{model.id}'", f"'{public_id(model)}'")
 
 
 class Work:
