@@ -157,12 +157,16 @@ def test_register_model_writes_a_galaxy_data_table_row(run_cli, zoo, tmp_path):
 
 
 def test_openmp_threads_wait_passively_unless_the_user_says_otherwise():
-    # Spinning OpenMP threads slow every job down when others share the cores (docs/PERFORMANCE.md P11).
+    # Spinning OpenMP threads slow every job down when others share the cores (docs/PERFORMANCE.md P11). libgomp
+    # reads the policy once, as torch loads: OMP_DISPLAY_ENV=VERBOSE shows what it took (spin count 0: passive),
+    # so a torch import that came before dnalens's would fail here, not only a missing setting.
     check = ("import os, dnalens_gui, torch; torch.ones(64, 64) @ torch.ones(64, 64); "
              "print(os.environ['OMP_WAIT_POLICY'])")
     env = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
-    assert subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True,
-                          check=True).stdout.strip() == "PASSIVE"
-    env["OMP_WAIT_POLICY"] = "ACTIVE"
-    assert subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True,
-                          check=True).stdout.strip() == "ACTIVE"
+    env["OMP_DISPLAY_ENV"] = "VERBOSE"
+    for policy, spins in (("", "0"), ("ACTIVE", "30000000000")):
+        run = subprocess.run([sys.executable, "-c", check], env={**env, "OMP_WAIT_POLICY": policy} if policy else env,
+                             capture_output=True, text=True, check=True)
+        assert run.stdout.strip() == (policy or "PASSIVE")
+        if "GOMP_SPINCOUNT" in run.stderr:  # torch built with libgomp (Linux); other OpenMP runtimes say less
+            assert f"GOMP_SPINCOUNT = '{spins}'" in run.stderr, run.stderr
