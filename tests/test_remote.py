@@ -148,6 +148,11 @@ def test_unreachable_server_and_local_options_are_one_line(run_cli, tmp_path):
     refused = run_cli("embed", TEST_DATA / "sequences.fa", "-o", tmp_path / "e.tsv", "--endpoint", url,
                       "--model", TINY)
     assert refused.code == 1 and refused.err.startswith("dnalens: error: --model cannot be used with --endpoint")
+    # Credentials in the URL would be copied into every output's endpoint line: refused, and not echoed.
+    secret = run_cli("embed", TEST_DATA / "sequences.fa", "-o", tmp_path / "e.tsv", "--endpoint",
+                     "https://lab:s3cret@dnalens.example.org")
+    assert secret.code == 1 and secret.err.count("\n") == 1 and "DNALENS_TOKEN" in secret.err
+    assert "s3cret" not in secret.err and "lab:" not in secret.err
     assert not list(tmp_path.iterdir())
 
 

@@ -28,6 +28,9 @@ def normalise_url(url: str) -> str:
     parsed = urllib.parse.urlsplit(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise RemoteError(f"--endpoint {url!r}: expected a URL like http://host:8000 or https://host/prefix")
+    if parsed.username is not None or parsed.password is not None:  # it would be printed in every output's header
+        raise RemoteError(f"--endpoint {parsed.scheme}://…@{parsed.hostname}: a URL with a user name or password; "
+                          "give the token in DNALENS_TOKEN (or --token), not in the URL")
     return urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, parsed.path.rstrip("/"), "", ""))
 
 
