@@ -25,6 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import dnalens  # noqa: F401  (before torch: DNALens's OpenMP wait policy, as in every DNALens process; P11)
+
+# isort: split
 import numpy as np
 import torch
 
