@@ -374,8 +374,9 @@ def remote_rows(repeats: int, count: int, model: str = "default") -> list[Row]:
 
 
 def _in_thread(function: Callable, *args) -> None:
-    """Runs function in a new thread, as the server runs its model work (on a loaded 2-core machine torch's
-    CPU kernels ran 4x faster there than in the main thread: docs/PERFORMANCE.md, P9)."""
+    """Runs function in a new thread, as the server runs its model work (with spinning OpenMP threads, on a
+    loaded 2-core machine, torch's CPU kernels ran up to 4x faster there than in the main thread; since DNALens
+    makes them wait passively, both run alike: docs/PERFORMANCE.md, P9)."""
     failures: list[BaseException] = []
 
     def target() -> None:
