@@ -1,11 +1,13 @@
 """Embeddings are hidden states pooled over real bases: padding and batching never change them."""
 
+import random
+
 import numpy as np
 import pytest
 import torch
 
 from conftest import random_dna
-from dnalens.compute.embedder import Embedder, EmbeddingOptions, parse_layers, windows_of
+from dnalens.compute.embedder import Embedder, EmbeddingOptions, parse_layers, window_stretches, windows_of
 from dnalens.errors import DNALensError
 from dnalens.runner import Runner
 
@@ -70,6 +72,20 @@ def test_long_sequences_are_windowed_and_windows_cover_every_base(loaded):
     assert e.windowed_sequences == 1
     parts = [embedder(model).embed([long[i : i + 100]])[0] for i in (0, 100, 200)]
     np.testing.assert_allclose(vector, np.mean(parts, axis=0), atol=1e-5)  # equal-length windows: plain mean
+
+
+def test_window_stretches_hold_exactly_the_sequences_windows():
+    # A server's client sends a long record as these stretches; their windows must be the record's, no more.
+    rng = random.Random(3)
+    for _ in range(500):
+        window = rng.randint(1, 40)
+        stride, length, limit = rng.randint(1, window), rng.randint(1, 400), rng.randint(window, 150)
+        sequence = random_dna(length, seed=rng.randint(0, 10**6))
+        stretches = window_stretches(length, window, stride, limit)
+        assert length <= limit or all(end - start <= limit for start, end in stretches)
+        assert [w for start, end in stretches for w in windows_of(sequence[start:end], window, stride)] == \
+            windows_of(sequence, window, stride)
+    assert window_stretches(10, 4, 3, 7) == [(0, 7), (6, 10)]  # windows ABCD DEFG | GHIJ
 
 
 def test_windows_of_aligns_the_last_window_to_the_end():

@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from conftest import TEST_DATA
+from conftest import TEST_DATA, random_dna
 
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -75,6 +75,27 @@ def test_embed_equals_local(remote, run_cli, server, tmp_path):
     local, served = np.load(tmp_path / "l.npz"), np.load(tmp_path / "r.npz")
     assert list(local["ids"]) == list(served["ids"])
     np.testing.assert_allclose(served["embeddings"], local["embeddings"], atol=1e-5)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_a_record_longer_than_a_request_is_sent_in_stretches(run_cli, write_fasta, tmp_path, pooling):
+    # The server takes at most 1,000 bp per sequence: the 4,321-bp record goes as stretches cut at its window
+    # starts, whose embeddings join (weighted by their pooled tokens for mean) into the local run's vector.
+    fasta = write_fasta({"long": random_dna(4321, seed=5), "short": random_dna(250, seed=6)})
+    options = ("--window", "300", "--stride", "170", "--pooling", pooling)
+    assert run_cli("embed", fasta, "-o", tmp_path / "l.tsv", "--npz", tmp_path / "l.npz", *options, *LOCAL).code == 0
+    with running("--max-length", "1000") as small:
+        result = run_cli("embed", fasta, "-o", tmp_path / "r.tsv", "--npz", tmp_path / "r.npz", *options,
+                         "--endpoint", small.base, "--token", TOKEN)
+        assert result.code == 0, result.err
+        assert "1 sequence(s) longer than 300 bp were embedded in windows" in result.err  # as the local run says
+        np.testing.assert_allclose(np.load(tmp_path / "r.npz")["embeddings"], np.load(tmp_path / "l.npz")["embeddings"],
+                                   atol=1e-5)
+        if pooling == "mean":  # both strands are not joined that way: refused in one line, before any output
+            refused = run_cli("embed", fasta, "-o", tmp_path / "rc.tsv", *options, "--rc-average",
+                              "--endpoint", small.base, "--token", TOKEN)
+            assert refused.code == 1 and refused.err.count("\n") == 1 and "--rc-average" in refused.err
+            assert "record 'long': 4321 bp" in refused.err and not (tmp_path / "rc.tsv").exists()
 
 
 def test_predict_equals_local(remote, run_cli, server, write_fasta, tmp_path):

@@ -57,14 +57,37 @@ def parse_layers(spec: str, num_layers: int) -> list[int]:
     return [index(spec)]
 
 
+def window_starts(length: int, window: int, stride: int) -> list[int]:
+    """Where the windows of a sequence longer than the window start; the last one is aligned to the end so no base
+    is left out."""
+    starts = list(range(0, length - window + 1, stride))
+    if starts[-1] + window < length:
+        starts.append(length - window)
+    return starts
+
+
 def windows_of(sequence: str, window: int, stride: int) -> list[str]:
-    """Windows covering the whole sequence; the last one is aligned to the end so no base is left out."""
+    """Windows covering the whole sequence (one, the sequence, when it is no longer than the window)."""
     if len(sequence) <= window:
         return [sequence]
-    starts = list(range(0, len(sequence) - window + 1, stride))
-    if starts[-1] + window < len(sequence):
-        starts.append(len(sequence) - window)
-    return [sequence[start : start + window] for start in starts]
+    return [sequence[start : start + window] for start in window_starts(len(sequence), window, stride)]
+
+
+def window_stretches(length: int, window: int, stride: int, limit: int) -> list[tuple[int, int]]:
+    """(start, end) of consecutive stretches of at most `limit` bases, each cut at the sequence's window starts,
+    whose own windows (windows_of) are together exactly the sequence's. So their embeddings, combined by
+    Embedder.embed_weighted's weights, are the sequence's embedding (forward strand only)."""
+    if length <= limit:
+        return [(0, length)]
+    if window > limit:
+        raise ValueError(f"a window of {window} bp does not fit in {limit} bp")
+    starts = window_starts(length, window, stride)
+    per_stretch = (limit - window) // stride + 1  # windows whose span fits in `limit`
+    stretches = []
+    for first in range(0, len(starts), per_stretch):
+        last = min(first + per_stretch, len(starts)) - 1
+        stretches.append((starts[first], starts[last] + window))
+    return stretches
 
 
 class Embedder:
@@ -124,10 +147,19 @@ class Embedder:
 
     def embed(self, sequences: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """(len(sequences), hidden_size) float32."""
+        return self.embed_weighted(sequences, progress)[0]
+
+    def embed_weighted(self, sequences: Sequence[str],
+                       progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The embeddings, and each one's weight: what its windows were combined by (pooled tokens for mean
+        pooling, windows for cls and max; of the forward strand). Embeddings of consecutive stretches of one
+        sequence, each cut at the sequence's window starts, combine with these weights into the sequence's
+        embedding (a server's client sends a record too long for one request that way, remote/embed.py)."""
         variants = [sequences]
         if self.options.rc_average:
             variants.append([reverse_complement(s) for s in sequences])
         result = np.zeros((len(sequences), self.dimension), dtype=np.float32)
+        weights = np.zeros(len(sequences))
         for strand in variants:
             owners, pieces = [], []
             for owner, sequence in enumerate(strand):
@@ -137,10 +169,23 @@ class Embedder:
                 owners.extend([owner] * len(windows))
                 pieces.extend(windows)
             pooled = self.runner.map(self.model.encode(pieces), self._pool_batch)
+            if strand is sequences:
+                weights = self._window_weights(owners, pooled, len(sequences))
             result += self._aggregate(owners, pooled, len(sequences)) / len(variants)
         if progress is not None:
             progress.advance(len(sequences))
-        return result
+        return result, weights
+
+    def _each_window_weight(self, pooled: list) -> np.ndarray:
+        """Token-weighted mean for mean pooling; each window alike for cls (and max, where weights do not count)."""
+        if self.options.pooling == "mean":
+            return np.array([float(tokens) for _, tokens in pooled])
+        return np.ones(len(pooled))
+
+    def _window_weights(self, owners: list[int], pooled: list, count: int) -> np.ndarray:
+        if not pooled:
+            return np.zeros(count)
+        return np.bincount(np.asarray(owners), weights=self._each_window_weight(pooled), minlength=count)
 
     def _aggregate(self, owners: list[int], pooled: list, count: int) -> np.ndarray:
         """Combine windows: token-weighted mean for mean pooling, element-wise max for max, mean for cls."""
@@ -155,8 +200,7 @@ class Embedder:
             out = np.full((count, self.dimension), -np.inf)
             np.maximum.at(out, owner_index, vectors)
             return out.astype(np.float32)
-        weights = (np.array([float(tokens) for _, tokens in pooled]) if self.options.pooling == "mean"
-                   else np.ones(len(pooled)))
+        weights = self._each_window_weight(pooled)
         out = np.zeros((count, self.dimension))
         np.add.at(out, owner_index, weights[:, None] * vectors)
         out /= np.bincount(owner_index, weights=weights, minlength=count)[:, None]

@@ -20,6 +20,7 @@ CHUNK = 256  # sequences embedded at a time: memory stays flat however long the 
 class Embedding:
     id: str
     vector: np.ndarray  # float32, one value per hidden dimension
+    weight: float = 1.0  # what its windows were combined by (Embedder.embed_weighted); for a server's answers
 
 
 class Embed:
@@ -40,9 +41,9 @@ class Embed:
 
     def records(self, sequences: Iterable[SequenceRecord], progress: Progress | None = None) -> Iterator[Embedding]:
         for chunk in chunked(sequences, CHUNK):
-            embedded = self.embedder.embed([r.sequence for r in chunk], progress)
+            embedded, weights = self.embedder.embed_weighted([r.sequence for r in chunk], progress)
             require_finite(embedded, [r.id for r in chunk], "embeddings")
-            yield from (Embedding(r.id, vector) for r, vector in zip(chunk, embedded))
+            yield from (Embedding(r.id, vector, float(weight)) for r, vector, weight in zip(chunk, embedded, weights))
 
     @property
     def windowed_sequences(self) -> int:

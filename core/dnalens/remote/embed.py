@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..compute.embedder import EmbeddingOptions
+from ..compute.embedder import EmbeddingOptions, window_stretches
+from ..errors import RemoteError
 from ..io.fasta import SequenceRecord
 from ..ops.embed import Embedding, windowed_warning
 from ..runner import Progress
-from .requests import answered, batched, check_length, malformed, text_bytes
+from .requests import BODY_MARGIN, answered, batched, malformed, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/embed"
@@ -36,15 +38,46 @@ class RemoteEmbed:
         return {**self._parameters, "input": input_name}
 
     def records(self, sequences: Iterable[SequenceRecord], progress: Progress | None = None) -> Iterator[Embedding]:
-        for batch in batched(self._checked(sequences), self.server, lambda r: (1, text_bytes(r.id, r.sequence)),
+        parts: list[tuple[np.ndarray, float]] = []  # the answered stretches of the record being joined
+        for batch in batched(self._stretches(sequences), self.server, lambda s: (1, text_bytes(s.id, s.text)),
                              self.cancel_event):
-            answer = self.server.post(ROUTE, {"sequences": [r.sequence for r in batch], "ids": [r.id for r in batch],
+            answer = self.server.post(ROUTE, {"sequences": [s.text for s in batch], "ids": [s.id for s in batch],
                                               **self.options})
-            for record, item in zip(batch, answered(answer, "embeddings", len(batch), self.server, ROUTE)):
-                yield Embedding(record.id, self._vector(item, record.id))
-            self.windowed_sequences += sum(len(r.sequence) > self.window for r in batch)  # as the Embedder counts
-            if progress is not None:
-                progress.advance(len(batch))
+            for stretch, item in zip(batch, answered(answer, "embeddings", len(batch), self.server, ROUTE)):
+                parts.append((self._vector(item, stretch.id), self._weight(item, stretch)))
+                if stretch.last:
+                    yield Embedding(stretch.id, self._joined(parts))
+                    parts = []
+                    self.windowed_sequences += stretch.record_length > self.window  # as the Embedder counts
+                    if progress is not None:
+                        progress.advance(1)
+
+    def _stretches(self, sequences: Iterable[SequenceRecord]) -> Iterator[Stretch]:
+        """Each record whole, or, when it is longer than one request may carry, in stretches cut at its window
+        starts (window_stretches), whose embeddings join exactly into the record's."""
+        limits = self.server.limits
+        for record in sequences:
+            length = len(record.sequence)
+            limit = min(limits.max_length, limits.max_body_bytes - BODY_MARGIN - text_bytes(record.id, ""))
+            if length > limit and (self.options["rc_average"] or self.window > limit):
+                why = ("with --rc-average it is not sent in stretches" if self.options["rc_average"]
+                       else f"its {self.window}-bp windows do not fit either")
+                raise RemoteError(f"record '{record.id}': {length} bp, more than one request to {self.server.url} "
+                                  f"carries ({limit} bp), and {why}: run it locally, or raise the server's limits "
+                                  "(dnalens serve --max-length, --max-body-bytes)")
+            cuts = window_stretches(length, self.window, self.stride, limit)
+            for index, (start, end) in enumerate(cuts):
+                yield Stretch(record.id, record.sequence[start:end], index == len(cuts) - 1, length)
+
+    def _joined(self, parts: list[tuple[np.ndarray, float]]) -> np.ndarray:
+        """One stretch's vector as it is; several combined as the Embedder combines windows."""
+        if len(parts) == 1:
+            return parts[0][0]
+        vectors = np.stack([vector for vector, _ in parts]).astype(np.float64)
+        if self.options["pooling"] == "max":
+            return vectors.max(axis=0).astype(np.float32)
+        weights = np.array([weight for _, weight in parts])
+        return ((weights[:, None] * vectors).sum(axis=0) / weights.sum()).astype(np.float32)
 
     def _vector(self, item: dict, name: str) -> np.ndarray:
         """The answered vector, checked: a number per dimension the server described."""
@@ -56,10 +89,25 @@ class RemoteEmbed:
             raise malformed(self.server, ROUTE, f"record '{name}'")
         return vector
 
+    def _weight(self, item: dict, stretch: Stretch) -> float:
+        """A stretch's weight, needed only where a record was sent in stretches: positive and finite."""
+        if len(stretch.text) == stretch.record_length:
+            return 1.0  # the whole record in one piece
+        weight = item.get("weight")
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or not 0 < weight < float("inf"):
+            raise malformed(self.server, ROUTE, f"record '{stretch.id}' (no weight to join its stretches by: is "
+                                                "the server as new as this dnalens?)")
+        return float(weight)
+
     def warnings(self) -> list[str]:
         return windowed_warning(self.windowed_sequences, self.window, self.stride)
 
-    def _checked(self, sequences: Iterable[SequenceRecord]) -> Iterator[SequenceRecord]:
-        for record in sequences:
-            check_length(self.server, record.id, record.sequence)
-            yield record
+
+@dataclass(frozen=True)
+class Stretch:
+    """A record, or a stretch of one (remote/embed.py sends a record longer than a request may carry that way)."""
+
+    id: str
+    text: str
+    last: bool  # the record's last (or only) stretch
+    record_length: int

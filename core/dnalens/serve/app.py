@@ -164,7 +164,7 @@ def _add_hf_routes(app: FastAPI, server: Server) -> None:
         body = await server.body(request)
         batch = records(sequences_field(body.get("inputs")), server.limits)
         results = await server.run(request, (EMBED, "mean", "-1", None, False, None), batch, len(batch))
-        vectors = [result.value for result in results]
+        vectors = [result.value.vector.tolist() for result in results]
         if _option(body, "normalize", bool, False):
             vectors = [(np.asarray(v) / max(np.linalg.norm(v), 1e-12)).tolist() for v in vectors]
         return vectors
@@ -219,7 +219,10 @@ def _add_dnalens_routes(app: FastAPI, server: Server) -> None:
                _option(body, "rc_average", bool, False), _option(body, "stride", int))
         results = await server.run(request, key, batch, len(batch))
         meta = results[0].meta
-        return {"embeddings": [{"id": r.id, "vector": result.value} for r, result in zip(batch, results)],
+        # weight: what the vector's windows were combined by, so that a client can join the embeddings of a
+        # record it sent in stretches (remote/embed.py).
+        return {"embeddings": [{"id": r.id, "vector": result.value.vector.tolist(), "weight": result.value.weight}
+                               for r, result in zip(batch, results)],
                 "method": meta["method"], "warnings": meta["warnings"], "provenance": meta["provenance"]}
 
     @app.post("/dnalens/predict")

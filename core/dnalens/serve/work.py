@@ -78,10 +78,10 @@ class Work:
     def _embed(self, options: list, records: list) -> list[Result]:
         pooling, layer, window, rc_average, stride = options
         operation = Embed(self.model, EmbeddingOptions(pooling, layer, window, stride, rc_average), self.runner)
-        vectors = [embedding.vector.tolist() for embedding in operation.records(records)]
+        embeddings = list(operation.records(records))
         meta = {"method": operation.method, "warnings": operation.warnings(),
                 "provenance": self._provenance("embed", operation.parameters("request"))}
-        return [Result(vector, meta) for vector in vectors]
+        return [Result(embedding, meta) for embedding in embeddings]
 
     def _predict(self, options: list, requests: list) -> list[Result]:
         """requests: (record, positions) pairs; each result is that record's list of BaseProbabilities."""
