@@ -4,6 +4,7 @@
 #   bash scripts/galaxy_test.sh [TOOL|WORKFLOW ...]   # uses .venv (the project's environment) and build/galaxy
 #   bash scripts/galaxy_test.sh galaxy_tools/dnalens/dnalens_merge.xml galaxy_tools/workflows/dnalens-scatter-variants.gxwf.yml
 #   bash scripts/galaxy_test.sh galaxy_tools/model_zoo_tests   # only the model-zoo tests (see below)
+#   bash scripts/galaxy_test.sh galaxy_tools/server_tests      # only the tools that have server tests (see below)
 #   GALAXY_SERVE_ONLY=1 bash scripts/galaxy_test.sh   # start the same server and keep it, to try the tools
 #
 # Installs galaxy==26.1.1 into its own virtualenv (once; about 4 minutes), starts it with the tools, the
@@ -15,13 +16,15 @@
 # before Galaxy and stops with it. Its URL goes into the test copy of the dnalens_servers table; the jobs get the
 # token (and the same URL as DNALENS_ENDPOINT, which local-model jobs must ignore) from their environment.
 #
-# Model-zoo tests (issue 14): a model that runs its own code is usable in Galaxy only through an entry whose code
-# an administrator trusted at install time. Where ../shared/model_zoo/hyenadna/model exists (it is not part of
-# the repository; DNALENS_ZOO_HYENADNA overrides the path), HyenaDNA is installed trusted, untrusted and trusted-
-# then-changed before Galaxy starts, and the <test>s in galaxy_tools/model_zoo_tests/*.tests.xml are appended to
-# generated copies of the embeddings tool and the data manager, which Galaxy then loads in place of the real
-# files (same ids, same tests first, so the real files' tests keep their indices). Elsewhere those copies are
-# only linted.
+# Tests only this script can run live outside the real tool files, which plain `planemo test` and a tool shed's CI
+# run: fragments <folder>/<tool file name>.tests.xml, whose <test>s are appended to generated copies of the tools
+# that Galaxy then loads in place of the real files (same ids, the real files' tests first, so those keep their
+# indices). Naming a real tool (or its folder) tests its copy.
+#   galaxy_tools/server_tests      the lab's server as model source; always (the server above always runs).
+#   galaxy_tools/model_zoo_tests   (issue 14) a model that runs its own code is usable in Galaxy only through an
+#     entry whose code an administrator trusted at install time. Where ../shared/model_zoo/hyenadna/model exists
+#     (not part of the repository; DNALENS_ZOO_HYENADNA overrides the path), HyenaDNA is installed trusted,
+#     untrusted and trusted-then-changed before Galaxy starts and these tests run; elsewhere they are only linted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,6 +34,7 @@ GALAXY_VENV=${GALAXY_VENV:-$WORK/venv}
 PORT=${GALAXY_PORT:-8089}
 KEY=dnalens-test-admin-key
 ZOO_TESTS=galaxy_tools/model_zoo_tests
+SERVER_TESTS=galaxy_tools/server_tests
 TOOLS=${*:-"galaxy_tools/dnalens galaxy_tools/data_manager_dnalens_models/data_manager $ZOO_TESTS"}
 DM_DIR=galaxy_tools/data_manager_dnalens_models/data_manager
 ZOO_MODEL=${DNALENS_ZOO_HYENADNA:-$ROOT/../shared/model_zoo/hyenadna/model}
@@ -40,6 +44,8 @@ if [ -f "$ZOO_MODEL/config.json" ]; then
 else
   ZOO=""
 fi
+FRAGMENT_DIRS="$SERVER_TESTS"  # the fragments appended to the tools Galaxy loads, in this order
+[ -z "$ZOO" ] || FRAGMENT_DIRS+=" $ZOO_TESTS"
 # planemo 0.75.47 crashes when tools and workflows share one `planemo test` call: workflows get their own
 # (against the same server). Without arguments every workflow is tested; with them, the *.gxwf.yml named.
 ALL_WORKFLOWS="galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml galaxy_tools/workflows/dnalens-scatter-variants.gxwf.yml"
@@ -48,30 +54,38 @@ WORKFLOWS=""
 
 rm -rf "$WORK/server" && mkdir -p "$WORK/server/deps/dnalens/any" "$WORK/reports"
 SERVER=$WORK/server
-# The model-zoo copies: the real tool and data manager XML with the model-zoo <test>s appended to their <tests>.
-with_zoo_tests() {  # $1: tool XML, $2: model-zoo tests, $3: the copy to write
-  python3 - "$1" "$2" "$3" "$ZOO_MODEL" <<'PY'
-import re, sys
-tool, fragment, copy, zoo_model = sys.argv[1:5]
-text = open(tool).read()
-tests = re.search(r"<tests>\n(.*?)\s*</tests>", open(fragment).read(), re.S).group(1)
-assert text.count("</tests>") == 1, f"{tool}: expected one </tests>"
-text = re.sub(r"\n([ \t]*)</tests>", lambda m: "\n" + tests + "\n" + m.group(1) + "</tests>", text)
-open(copy, "w").write(text.replace("__ZOO_MODEL__", zoo_model))
+# Copies of the tool folders: each tool XML with fragments gets their <test>s appended to its <tests>, in the
+# order of the fragment folders; every other entry is a link to the real one.
+tool_copies() {  # $1: real tool folder, $2: folder to write, the rest: fragment folders
+  python3 - "$ZOO_MODEL" "$@" <<'PY'
+import os, re, sys
+zoo_model, source, target, *fragment_dirs = sys.argv[1:]
+os.makedirs(target, exist_ok=True)
+for name in sorted(n for n in os.listdir(source) if not n.startswith(".")):  # as the shell glob
+    fragments = [f"{d}/{name[:-4]}.tests.xml" for d in fragment_dirs if name.endswith(".xml")]
+    fragments = [f for f in fragments if os.path.exists(f)]
+    if not fragments:
+        os.symlink(os.path.abspath(f"{source}/{name}"), f"{target}/{name}")
+        continue
+    text = open(f"{source}/{name}").read()
+    assert text.count("</tests>") == 1, f"{source}/{name}: expected one </tests>"
+    tests = "\n".join(re.search(r"<tests>\n(.*?)\s*</tests>", open(f).read(), re.S).group(1) for f in fragments)
+    text = re.sub(r"\n([ \t]*)</tests>", lambda m: "\n" + tests + "\n" + m.group(1) + "</tests>", text)
+    open(f"{target}/{name}", "w").write(text.replace("__ZOO_MODEL__", zoo_model))
 PY
 }
-mkdir -p "$SERVER/tools/dnalens" "$SERVER/tools/data_manager"
-ln -s "$ROOT"/galaxy_tools/dnalens/* "$SERVER/tools/dnalens/"
-rm "$SERVER/tools/dnalens/dnalens_embed.xml"
-with_zoo_tests galaxy_tools/dnalens/dnalens_embed.xml "$ZOO_TESTS/dnalens_embed.tests.xml" \
-  "$SERVER/tools/dnalens/dnalens_embed.xml"
-with_zoo_tests "$DM_DIR/dnalens_register_model.xml" "$ZOO_TESTS/dnalens_register_model.tests.xml" \
-  "$SERVER/tools/data_manager/dnalens_register_model.xml"
+# What Galaxy loads: the fragments that can run here. What is linted: every fragment, in its tool.
+for out in "$SERVER/tools" "$SERVER/lint"; do
+  fragments=$FRAGMENT_DIRS
+  [ "$out" = "$SERVER/tools" ] || fragments="$SERVER_TESTS $ZOO_TESTS"
+  tool_copies galaxy_tools/dnalens "$out/dnalens" $fragments
+  tool_copies "$DM_DIR" "$out/data_manager" $fragments
+done
 
 "$PROJECT_VENV/bin/pip" install -q planemo==0.75.47
 echo "== planemo lint"
 "$PROJECT_VENV/bin/planemo" lint --fail_level warn galaxy_tools/dnalens "$DM_DIR" \
-  "$SERVER/tools/dnalens/dnalens_embed.xml" "$SERVER/tools/data_manager/dnalens_register_model.xml"
+  $(find "$SERVER/lint" -type f -name "*.xml" | sort)
 for workflow in $ALL_WORKFLOWS; do
   "$PROJECT_VENV/bin/planemo" workflow_lint --fail_level warn "$workflow"
 done
@@ -114,12 +128,9 @@ cat > "$SERVER/dependency_resolvers_conf.xml" <<EOF
   <galaxy_packages base_path="$SERVER/deps" versionless="true"/>
 </dependency_resolvers>
 EOF
-TOOL_DIR=$ROOT/galaxy_tools/dnalens
-DM_TOOL=$ROOT/$DM_DIR/dnalens_register_model.xml
-if [ -n "$ZOO" ]; then
-  TOOL_DIR=$SERVER/tools/dnalens
-  DM_TOOL=$SERVER/tools/data_manager/dnalens_register_model.xml
-fi
+TOOL_DIR=$SERVER/tools/dnalens
+DM_TOOL=$SERVER/tools/data_manager/dnalens_register_model.xml
+[ ! -L "$DM_TOOL" ] || DM_TOOL=$ROOT/$DM_DIR/dnalens_register_model.xml  # no fragments: the real one
 cat > "$SERVER/tool_conf.xml" <<EOF
 <toolbox>
   <section id="dnalens" name="DNALens">
@@ -245,25 +256,35 @@ planemo_test() {  # $1: report name; the rest: what to test
     --galaxy_admin_key "$KEY" --galaxy_user_key "$USER_KEY" --no_shed_install --test_timeout 900 \
     --test_output "$WORK/reports/$name.html" --test_output_json "$WORK/reports/$name.json" "$@"
 }
-# Where the model zoo is installed, Galaxy loads the copies with the model-zoo tests appended, and planemo tests
-# those copies (the folders of copies hold links to every other tool): the real tests run once, the zoo tests too.
+# Galaxy loads the copies with the fragments appended, and planemo tests those copies (planemo runs the tests of
+# the file it is given, by index, and Galaxy the loaded copy's): so a real tool or folder named means its copy.
+# A fragment folder named means the copies of the tools it has tests for.
 PLANEMO_TOOLS=""
-WANT_ZOO=""
+WANTED_FRAGMENTS=""
 for tool in $TOOLS; do
-  case "${tool%/}" in
-    "$ZOO_TESTS") WANT_ZOO=1 ;;
+  tool=${tool%/}
+  case "$tool" in
+    "$ZOO_TESTS" | "$SERVER_TESTS") WANTED_FRAGMENTS+=" $tool" ;;
     galaxy_tools/dnalens) PLANEMO_TOOLS+=" $TOOL_DIR" ;;
     "$DM_DIR") PLANEMO_TOOLS+=" $(dirname "$DM_TOOL")" ;;
+    galaxy_tools/dnalens/*.xml) PLANEMO_TOOLS+=" $TOOL_DIR/${tool##*/}" ;;
+    "$DM_DIR"/*.xml) PLANEMO_TOOLS+=" $(dirname "$DM_TOOL")/${tool##*/}" ;;
     *.gxwf.yml) WORKFLOWS+=" $tool" ;;
     *) PLANEMO_TOOLS+=" $tool" ;;
   esac
 done
-if [ -n "$WANT_ZOO" ] && [ -z "$ZOO" ]; then
-  echo "== model-zoo tests skipped: $ZOO_MODEL not found (../shared is not part of the repository)"
-elif [ -n "$WANT_ZOO" ]; then
-  [[ " $PLANEMO_TOOLS " == *" $TOOL_DIR "* ]] || PLANEMO_TOOLS+=" $TOOL_DIR/dnalens_embed.xml"
-  [[ " $PLANEMO_TOOLS " == *" $(dirname "$DM_TOOL") "* ]] || PLANEMO_TOOLS+=" $DM_TOOL"
-fi
+for fragments in $WANTED_FRAGMENTS; do
+  if [ "$fragments" = "$ZOO_TESTS" ] && [ -z "$ZOO" ]; then
+    echo "== model-zoo tests skipped: $ZOO_MODEL not found (../shared is not part of the repository)"
+    continue
+  fi
+  for fragment in "$fragments"/*.tests.xml; do
+    name=$(basename "$fragment" .tests.xml).xml
+    copy=$TOOL_DIR/$name
+    [ -e "$copy" ] || copy=$(dirname "$DM_TOOL")/$name
+    [[ " $PLANEMO_TOOLS " == *" $(dirname "$copy") "* || " $PLANEMO_TOOLS " == *" $copy "* ]] || PLANEMO_TOOLS+=" $copy"
+  done
+done
 echo "== planemo test: tools"
 if [ -n "${PLANEMO_TOOLS// /}" ]; then
   planemo_test tool_tests $PLANEMO_TOOLS

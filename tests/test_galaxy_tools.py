@@ -93,3 +93,26 @@ def test_every_data_table_is_declared_and_documented_alike():
             loc = here / (path + ".sample" if conf.endswith("sample") else path.replace("${__HERE__}/", ""))
             assert path.endswith(f"/{name}.loc")
             assert "# " + "\t".join(columns) in loc.read_text().splitlines(), loc
+
+
+# Tests that need what only scripts/galaxy_test.sh sets up (a live `dnalens serve`, the model zoo) are fragments it
+# appends to copies of the tools: the tool files themselves must pass under plain planemo or a tool shed's CI.
+FRAGMENTS = sorted((ROOT / "galaxy_tools").glob("*_tests/*.tests.xml"))
+
+
+def test_no_tool_file_tests_the_lab_server():
+    for tool in TOOLS:
+        sources = {param.get("value") for param in ET.parse(tool).getroot().find("tests").iter("param")
+                   if param.get("name") == "source"}
+        assert "server" not in sources, tool.name
+
+
+@pytest.mark.parametrize("fragment", FRAGMENTS, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_each_test_fragment_belongs_to_a_tool(fragment):
+    tool_name = fragment.name.removesuffix(".tests.xml") + ".xml"
+    assert [*(ROOT / "galaxy_tools").glob(f"*/{tool_name}"), *(ROOT / "galaxy_tools").glob(f"*/*/{tool_name}")]
+    tests = ET.parse(fragment).getroot()
+    assert tests.tag == "tests" and len(tests.findall("test")) > 0
+    if fragment.parent.name == "server_tests":
+        for test in tests.findall("test"):
+            assert any(p.get("name") == "source" and p.get("value") == "server" for p in test.iter("param"))
