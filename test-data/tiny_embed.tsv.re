@@ -1,7 +1,7 @@
 \#\ dnalens\ 0\.1\.0\ embed
 \#\ model:\ (?:.*/)?tiny\-model
 \#\ weights_sha256:\ fdd0e7dd7fecf8c513a1bc0d30c77167cf7a5a4b9f68737f7dd28f3526c81fc8
-(?:\#\ endpoint:\ http://127\.0\.0\.1:[0-9]+\ \(computed\ by\ that\ DNALens\ server\)\n)?\#\ versions:\ torch\ 2\.13\.0\+cpu,\ transformers\ 5\.23\.0
+\#\ endpoint:\ http://127\.0\.0\.1:[0-9]+\ \(computed\ by\ that\ DNALens\ server\)\n\#\ versions:\ .*
 \#\ parameters:\ \{"input":\ "[^"]+",\ "layer":\ "\-1",\ "pooling":\ "mean",\ "rc_average":\ false,\ "stride":\ 512,\ "window":\ 512\}
 \#\ method:\ hidden\ states\ of\ layer\(s\)\ \-1,\ mean\-pooled\ over\ sequence\ tokens\ \(attention\ mask\ applied;\ special\ tokens\ and\ padding\ excluded\)
 id\	e0\	e1\	e2\	e3\	e4\	e5\	e6\	e7\	e8\	e9\	e10\	e11\	e12\	e13\	e14\	e15\	e16\	e17\	e18\	e19\	e20\	e21\	e22\	e23\	e24\	e25\	e26\	e27\	e28\	e29\	e30\	e31

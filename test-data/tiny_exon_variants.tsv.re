@@ -1,7 +1,7 @@
 \#\ dnalens\ 0\.1\.0\ variants
 \#\ model:\ (?:.*/)?tiny\-model
 \#\ weights_sha256:\ fdd0e7dd7fecf8c513a1bc0d30c77167cf7a5a4b9f68737f7dd28f3526c81fc8
-(?:\#\ endpoint:\ http://127\.0\.0\.1:[0-9]+\ \(computed\ by\ that\ DNALens\ server\)\n)?\#\ versions:\ torch\ 2\.13\.0\+cpu,\ transformers\ 5\.23\.0
+\#\ endpoint:\ http://127\.0\.0\.1:[0-9]+\ \(computed\ by\ that\ DNALens\ server\)\n\#\ versions:\ .*
 \#\ parameters:\ \{"input":\ "[^"]+",\ "layer":\ "\-1",\ "max_differences":\ 10,\ "pair_by":\ "order",\ "pooling":\ "mean",\ "scores":\ "l2,cosine,llr"\}
 \#\ l2/cosine\ method:\ hidden\ states\ of\ layer\(s\)\ \-1,\ mean\-pooled\ over\ sequence\ tokens\ \(attention\ mask\ applied;\ special\ tokens\ and\ padding\ excluded\)
 \#\ llr\ method:\ masked:\ SNVs:\ log\ P\(alt\)\ \-\ log\ P\(ref\)\ at\ the\ masked\ site,\ one\ forward\ pass\ per\ site;\ indels\ and\ multi\-base\ changes:\ pseudo\-log\-likelihood\ difference\ over\ aligned\ positions,\ sum\ of\ log\ P\(base\ \|\ rest\ of\ the\ alt\ window\)\ \-\ log\ P\(base\ \|\ rest\ of\ the\ ref\ window\),\ each\ base\ masked\ in\ turn;\ aligned\ =\ every\ position\ for\ same\-length\ changes,\ the\ shared\ flanks\ around\ an\ indel\ \(the\ inserted\ or\ deleted\ bases\ have\ no\ counterpart,\ and\ whole\ windows\ of\ different\ lengths\ would\ differ\ by\ about\ 1\.3\ nats\ per\ base\);\ len\(ref\ window\)\ \+\ len\(alt\ window\)\ forward\ passes\ per\ variant;\ forward\ strand\ only

@@ -1,7 +1,7 @@
 \#\ dnalens\ 0\.1\.0\ predict
 \#\ model:\ (?:.*/)?tiny\-model
 \#\ weights_sha256:\ fdd0e7dd7fecf8c513a1bc0d30c77167cf7a5a4b9f68737f7dd28f3526c81fc8
-(?:\#\ endpoint:\ http://127\.0\.0\.1:[0-9]+\ \(computed\ by\ that\ DNALens\ server\)\n)?\#\ versions:\ torch\ 2\.13\.0\+cpu,\ transformers\ 5\.23\.0
+\#\ endpoint:\ http://127\.0\.0\.1:[0-9]+\ \(computed\ by\ that\ DNALens\ server\)\n\#\ versions:\ .*
 \#\ parameters:\ \{"input":\ "[^"]+",\ "positions":\ "1,30\-31"\}
 \#\ method:\ masked\-token
 id\	position\	ref\	A\	C\	G\	T\	method
