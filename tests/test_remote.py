@@ -98,6 +98,23 @@ def test_a_record_longer_than_a_request_is_sent_in_stretches(run_cli, write_fast
             assert "record 'long': 4321 bp" in refused.err and not (tmp_path / "rc.tsv").exists()
 
 
+def test_predict_on_records_longer_than_a_request_equals_local(run_cli, write_fasta, tmp_path):
+    # The tiny model reads 512 bp; the server takes 1,000 bp per sequence. Each request carries the stretch its
+    # positions' windows read, so a 3,001-bp record is scored (all positions, and far-apart ones) as locally.
+    long = random_dna(3001, seed=7)
+    both = write_fasta({"long": long, "short": random_dna(90, seed=8)})
+    with running("--max-length", "1000") as small:
+        for fasta, positions in ((both, ("--all-positions",)),
+                                 (write_fasta({"long": long}, "long.fa"), ("--positions", "1,257,1200,2999-3001"))):
+            local, served = tmp_path / "l.tsv", tmp_path / "r.tsv"
+            assert run_cli("predict", fasta, "-o", local, *positions, *LOCAL).code == 0
+            result = run_cli("predict", fasta, "-o", served, *positions, "--endpoint", small.base, "--token", TOKEN)
+            assert result.code == 0, result.err
+            assert "1 sequence(s) are longer than the model's 512 bp" in result.err  # as locally
+            _same_table(local, served, small)
+            assert len(_lines(served)[1]) == (1 + 3001 + 90 if positions[0] == "--all-positions" else 1 + 6 + 0)
+
+
 def test_predict_equals_local(remote, run_cli, server, write_fasta, tmp_path):
     fasta = TEST_DATA / "sequences.fa"
     assert run_cli("predict", fasta, "-o", tmp_path / "l.tsv", "--positions", "5,17-20", *LOCAL).code == 0

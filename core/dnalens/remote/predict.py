@@ -1,6 +1,12 @@
 """The predict operation computed by a server: ops/predict.Predict's interface and records (BaseProbabilities),
 so jobs/predict.py writes the same files from either. The wanted sites are worked out here, as Predict does
-(a shard's range of them included); each request names every record's own positions."""
+(a shard's range of them included); each request names every record's own positions.
+
+A record longer than the model's window is not sent whole: each request carries the stretch of it that the
+windows of its positions read (from the first one's window start to the last one's window end), with the
+positions counted within the stretch. Windows are shifted inwards at the stretch's ends exactly where they are
+at the record's (context_window is monotonic in the site), so the numbers are the local ones, and a record
+longer than the server's length limit can be scored too."""
 
 from __future__ import annotations
 
@@ -12,12 +18,12 @@ from ..io.fasta import SequenceRecord
 from ..ops.predict import SITES_PER_BATCH, BaseProbabilities, long_sequences_warning, record_positions
 from ..positions import Positions
 from ..runner import Progress
-from .requests import answered, batched, check_length, malformed, plain_text, text_bytes
+from .requests import BODY_MARGIN, answered, batched, check_length, malformed, plain_text, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/predict"
 BASES = ("A", "C", "G", "T")
-Entry = tuple[SequenceRecord, list[int]]  # a record and the positions of it one request scores
+Entry = tuple[SequenceRecord, list[int], int]  # what one request sends of a record, its positions there, offset
 
 
 class RemotePredict:
@@ -39,25 +45,27 @@ class RemotePredict:
         """sites: only these of all the wanted sites in order (0-based, half-open: a shard)."""
         wanted = islice(self._sites(sequences), *sites) if sites else self._sites(sequences)
         for request in self._requests(wanted):
-            answer = self.server.post(ROUTE, {"sequences": [record.sequence for record, _ in request],
-                                              "ids": [record.id for record, _ in request],
-                                              "positions_each": [_ranges(positions) for _, positions in request]})
-            asked = [(record.id, position) for record, positions in request for position in positions]
-            for (name, position), row in zip(asked, answered(answer, "predictions", len(asked), self.server, ROUTE)):
-                yield self._probabilities(row, name, position)
+            answer = self.server.post(ROUTE, {"sequences": [record.sequence for record, _, _ in request],
+                                              "ids": [record.id for record, _, _ in request],
+                                              "positions_each": [_ranges(positions) for _, positions, _ in request]})
+            asked = [(record.id, position, offset) for record, positions, offset in request for position in positions]
+            for (name, position, offset), row in zip(asked, answered(answer, "predictions", len(asked), self.server,
+                                                                     ROUTE)):
+                yield self._probabilities(row, name, position, offset)
             count = len(asked)
             if progress is not None:
                 progress.advance(count)
 
-    def _probabilities(self, row: dict, name: str, position: int) -> BaseProbabilities:
-        """The row of the site asked for, checked: the server's answers are in request order."""
+    def _probabilities(self, row: dict, name: str, position: int, offset: int) -> BaseProbabilities:
+        """The row of the site asked for (at `position` of the stretch sent, `offset` bases into the record),
+        checked: the server's answers are in request order."""
         try:
             if row["id"] != name or int(row["position"]) != position or len(plain_text(row["ref"])) != 1:
                 raise ValueError(row)
-            return BaseProbabilities(name, position, row["ref"], {base: float(row[base]) for base in BASES},
-                                     self.method)
+            return BaseProbabilities(name, offset + position, row["ref"],
+                                     {base: float(row[base]) for base in BASES}, self.method)
         except (KeyError, TypeError, ValueError):
-            raise malformed(self.server, ROUTE, f"record '{name}' position {position}") from None
+            raise malformed(self.server, ROUTE, f"record '{name}' position {offset + position}") from None
 
     def warnings(self) -> list[str]:
         return long_sequences_warning(len(self.windowed), self.server.max_bp)
@@ -68,7 +76,10 @@ class RemotePredict:
             wanted = record_positions(record, self.positions)
             if len(record.sequence) > self.server.max_bp:
                 self.windowed.append(record.id)
-            check_length(self.server, record.id, record.sequence)
+                if self.server.max_bp > self._stretch_limit(record):  # not even one window fits a request
+                    check_length(self.server, record.id, record.sequence)
+            else:
+                check_length(self.server, record.id, record.sequence)
             for position in wanted:
                 yield number, record, position
 
@@ -78,15 +89,46 @@ class RemotePredict:
             per = self.sites_per_request
             for _, group in groupby(enumerate(sites), key=lambda item: (item[0] // per, item[1][0])):
                 found = [site for _, site in group]
-                yield found[0][1], [position for _, _, position in found]
+                yield from self._sent(found[0][1], [position for _, _, position in found])
 
         def size(entry: Entry) -> tuple[int, int]:
-            record, positions = entry
+            record, positions, _ = entry
             return 1, text_bytes(record.id, record.sequence, _ranges(positions))
 
         # An entry never spans two request-sized groups of sites, so a request holds at most sites_per_request.
         for request in batched(entries(), self.server, size, self.cancel_event):
             yield from _split_by_sites(request, self.sites_per_request)
+
+
+    def _stretch_limit(self, record: SequenceRecord) -> int:
+        """The most bases of `record` one request may carry (the server's length and body limits)."""
+        limits = self.server.limits
+        return min(limits.max_length, limits.max_body_bytes - BODY_MARGIN - text_bytes(record.id, "") - 64)
+
+    def _sent(self, record: SequenceRecord, positions: list[int]) -> Iterator[Entry]:
+        """The record and its positions as sent: whole when it fits the model's window, else as the stretches
+        the positions' windows read, each within the request limits."""
+        width, length = self.server.max_bp, len(record.sequence)
+        if length <= width:
+            yield record, positions, 0
+            return
+        limit = self._stretch_limit(record)
+
+        def start(position: int) -> int:  # context_window's, for this 1-based position
+            return min(max(0, position - 1 - width // 2), length - width)
+
+        group: list[int] = []
+        for position in positions:
+            if group and start(position) + width - start(group[0]) > limit:
+                yield self._stretch(record, group, start(group[0]), start(group[-1]) + width)
+                group = []
+            group.append(position)
+        if group:
+            yield self._stretch(record, group, start(group[0]), start(group[-1]) + width)
+
+    @staticmethod
+    def _stretch(record: SequenceRecord, positions: list[int], begin: int, end: int) -> Entry:
+        return SequenceRecord(record.id, record.sequence[begin:end]), [p - begin for p in positions], begin
 
 
 def _split_by_sites(request: list, most: int) -> Iterator[list]:
