@@ -74,7 +74,7 @@ def test_server_mode_passes_nothing_the_cli_refuses_and_local_mode_ignores_the_e
     server, local = token.split("#else:")
     assert "--endpoint '$model_source.server.fields.url'" in server
     assert "--token" not in server  # the job's DNALENS_TOKEN, never the command line
-    for name, _ in LOCAL_ONLY:
+    for name in LOCAL_ONLY:
         assert "--" + name.replace("_", "-") not in server, name
     assert local.split()[:2] == ["--endpoint", "''"]  # a DNALENS_ENDPOINT in the job's environment is not used
 

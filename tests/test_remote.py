@@ -186,6 +186,9 @@ def test_unreachable_server_and_local_options_are_one_line(run_cli, tmp_path):
     refused = run_cli("embed", TEST_DATA / "sequences.fa", "-o", tmp_path / "e.tsv", "--endpoint", url,
                       "--model", TINY)
     assert refused.code == 1 and refused.err.startswith("dnalens: error: --model cannot be used with --endpoint")
+    for given in (("--model", "default"), ("--device", "auto"), ("--dtype", "auto")):  # defaults, given: refused too
+        also = run_cli("embed", TEST_DATA / "sequences.fa", "-o", tmp_path / "e.tsv", "--endpoint", url, *given)
+        assert also.code == 1 and also.err.startswith(f"dnalens: error: {given[0]} cannot be used with --endpoint")
     # Credentials in the URL would be copied into every output's endpoint line: refused, and not echoed.
     secret = run_cli("embed", TEST_DATA / "sequences.fa", "-o", tmp_path / "e.tsv", "--endpoint",
                      "https://lab:s3cret@dnalens.example.org")
@@ -465,3 +468,35 @@ def test_mutagenesis_of_a_region_at_a_chromosome_end_equals_local(remote, run_cl
     assert result.code == 0, result.err
     _same_table(tmp_path / "l.tsv", tmp_path / "r.tsv", server)
     _same_table(tmp_path / "l.bg", tmp_path / "r.bg", server)
+
+
+def test_predict_sends_at_most_512_sites_per_request():
+    """Half a local batch per request, however many the server would take: progress moves, and a client that
+    stops leaves the server at most one request's work (all 3,933 sites of sequences.fa once went as one)."""
+    from dnalens.io.fasta import SequenceRecord
+    from dnalens.positions import parse_positions
+    from dnalens.remote.predict import RemotePredict
+    from dnalens.remote.server import Server, ServerLimits
+
+    sent: list[int] = []
+
+    class Recording(Server):
+        url = "http://127.0.0.1:1"
+
+        def __init__(self):
+            self.limits = ServerLimits(max_sequences=64, max_length=100_000, max_body_bytes=1 << 20, max_sites=10_000)
+            self.model = {"max_bp": 1000}
+
+        def post(self, route: str, body: dict) -> dict:
+            if route == "/dnalens/describe":
+                return {"method": "m"}
+            asked = [(name, site) for name, sequence, text in zip(body["ids"], body["sequences"],
+                                                                  body["positions_each"])
+                     for site in parse_positions(text)]
+            sent.append(len(asked))
+            return {"predictions": [_row(id=name, position=site, ref="A") for name, site in asked]}
+
+    records = [SequenceRecord("a", "A" * 900), SequenceRecord("b", "A" * 400)]
+    rows = list(RemotePredict(Recording(), None).records(records))
+    assert len(rows) == 1300 and [(r.id, r.position) for r in rows[899:901]] == [("a", 900), ("b", 1)]
+    assert sent == [512, 512, 276]

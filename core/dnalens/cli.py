@@ -70,12 +70,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, None if is_quiet_rank() else f"{self.prog}: error: {message}\n")
 
 
+class _Unset(str):
+    """A default that argparse hands back as is, so that an option left out is told from one given with the
+    default's value (--endpoint refuses `--model default` as it refuses any --model)."""
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model and hardware")
-    group.add_argument("--model", default=DEFAULT_MODEL,
+    group.add_argument("--model", default=_Unset(DEFAULT_MODEL),
                        help="'default' (the built-in DNALens model), a local model folder, or a hub id")
-    group.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
-    group.add_argument("--dtype", default="auto", help="auto (bf16 on capable GPUs, fp32 on CPU), float32, "
+    group.add_argument("--device", default=_Unset("auto"),
+                       help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")
+    group.add_argument("--dtype", default=_Unset("auto"), help="auto (bf16 on capable GPUs, fp32 on CPU), float32, "
                                                        "bfloat16 or float16; bfloat16 on a CPU with AVX512-BF16 or "
                                                        "AMX is about 2x faster, with slightly different numbers")
     group.add_argument("--threads", type=_at_least(1), help="CPU threads for torch (default: torch's choice)")
@@ -340,10 +346,14 @@ def _context_and_runner(args, model):
     return context, Runner.for_model(model, context.warn, args.batch_tokens)
 
 
-# Options a server cannot honour: its own model, device and batching do the work (flag, default).
-LOCAL_ONLY = (("model", DEFAULT_MODEL), ("device", "auto"), ("dtype", "auto"), ("threads", None),
-              ("batch_tokens", 0), ("trust_remote_code", False), ("trust_installed_code", False),
-              ("allow_pickle", False))
+# Options a server cannot honour: its own model, device and batching do the work.
+LOCAL_ONLY = ("model", "device", "dtype", "threads", "batch_tokens", "trust_remote_code", "trust_installed_code",
+              "allow_pickle")
+
+
+def _given(value: object) -> bool:
+    """Whether a model option was given (its _Unset default, None, False and 0 mean left out)."""
+    return not (isinstance(value, _Unset) or value is None or value is False or value == 0)
 
 
 def _model(args):
@@ -356,8 +366,8 @@ def _model(args):
     if getattr(args, "resume", False):
         raise InputError("--resume cannot be used with --endpoint (a server run is not resumable; --shard K/N and "
                          "dnalens merge split it instead)")
-    for name, default in LOCAL_ONLY:
-        if getattr(args, name, default) != default:
+    for name in LOCAL_ONLY:
+        if _given(getattr(args, name, None)):
             flag = "--" + name.replace("_", "-")
             raise InputError(f"{flag} cannot be used with --endpoint: the server's own model, device and batching "
                              "do the work (`dnalens info --endpoint URL` shows them)")
