@@ -34,8 +34,9 @@ class RemotePredict:
         self.positions = positions
         self.method: str = server.describe_operation({"operation": "predict"})["method"]
         self.windowed: list[str] = []
-        # Sites per request: within the server's limit, and about the local batch, so progress moves as often.
-        self.sites_per_request = max(1, min(server.limits.max_sites, 4 * SITES_PER_BATCH))
+        # Sites per request: within the server's limit, and half a local batch (as mutagenesis sends 512 positions):
+        # progress moves every few seconds, and a client that stops leaves the server at most one request's work.
+        self.sites_per_request = max(1, min(server.limits.max_sites, SITES_PER_BATCH // 2))
 
     def parameters(self, input_name: str) -> dict:
         return {"positions": "all" if self.positions is None else self.positions.describe(), "input": input_name}
