@@ -500,3 +500,15 @@ def test_predict_sends_at_most_512_sites_per_request():
     rows = list(RemotePredict(Recording(), None).records(records))
     assert len(rows) == 1300 and [(r.id, r.position) for r in rows[899:901]] == [("a", 900), ("b", 1)]
     assert sent == [512, 512, 276]
+
+
+def test_a_mutagenesis_window_over_the_servers_length_limit_is_one_line_naming_window():
+    from dnalens.errors import RemoteError
+    from dnalens.ops.mutagenesis import Target
+    from dnalens.remote.mutagenesis import RemoteMutagenesis
+
+    server = _answering_server({"/dnalens/describe": {"window": 1001, "method": "m", "scoring": "s"}})
+    mutagenesis = RemoteMutagenesis(server, 1001)  # the server takes 1,000 bp per sequence
+    sequence = random_dna(5000, seed=9)
+    with pytest.raises(RemoteError, match=r"^--window 1001: longer than the 1000 bp per sequence the server"):
+        next(mutagenesis.records(Target("chr", 5000, 1, 10, lambda start, end: sequence[start:end])))

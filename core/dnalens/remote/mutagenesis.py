@@ -16,6 +16,7 @@ import numpy as np
 
 from ..cancel import check_cancelled
 from ..compute.scoring import BASES
+from ..errors import RemoteError
 from ..ops.mutagenesis import POSITIONS_PER_CHUNK, MutatedPosition, Target, unscored_warning, window_start
 from ..runner import Progress
 from .requests import BODY_MARGIN, answered, malformed
@@ -44,6 +45,10 @@ class RemoteMutagenesis:
 
     def records(self, target: Target, progress: Progress | None = None) -> Iterator[MutatedPosition]:
         window = min(self.window, target.length)
+        limit = self.server.limits.max_length
+        if window > limit:  # each request carries at least one window
+            raise RemoteError(f"--window {window}: longer than the {limit} bp per sequence the server at "
+                              f"{self.server.url} takes (dnalens serve --max-length); give a smaller --window")
         for first in range(target.first, target.last + 1, self.positions_per_request):
             last = min(target.last, first + self.positions_per_request - 1)
             start = window_start(first - 1, target.length, window)
