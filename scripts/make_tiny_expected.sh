@@ -17,12 +17,16 @@ MODEL=(--endpoint '' --model "$ROOT/test-data/tiny-model" --trust-installed-code
 cp test-data/sequences.fa "$WORK/input.dat"
 cp test-data/exon_ref.fa "$WORK/ref.dat"
 cp test-data/exon_alt.fa "$WORK/alt.dat"
+cp test-data/chr20_excerpt.fa "$WORK/chr20_excerpt.fa"  # the installed genome's file name, as the tool passes it
 cd "$WORK"
 "$ROOT/.venv/bin/dnalens" embed input.dat -o embed.tsv "${MODEL[@]}" --pooling mean --layer -1
 "$ROOT/.venv/bin/dnalens" predict input.dat -o predict.tsv "${MODEL[@]}" --positions 1,30-31
 "$ROOT/.venv/bin/dnalens" variants --ref-fasta ref.dat --alt-fasta alt.dat --pair-by order --max-differences 10 \
   -o variants.tsv --scores l2,cosine,llr "${MODEL[@]}" --pooling mean --layer -1
-for pair in "embed.tsv tiny_embed.tsv.re" "predict.tsv tiny_predict.tsv.re" "variants.tsv tiny_exon_variants.tsv.re"; do
+"$ROOT/.venv/bin/dnalens" mutagenesis --reference chr20_excerpt.fa --region 'chr20:1,001-1,020' -o mutagenesis.tsv \
+  "${MODEL[@]}"
+for pair in "embed.tsv tiny_embed.tsv.re" "predict.tsv tiny_predict.tsv.re" "variants.tsv tiny_exon_variants.tsv.re" \
+            "mutagenesis.tsv tiny_mutagenesis.tsv.re"; do
   set -- $pair
   "$ROOT/.venv/bin/python" - "$1" "$ROOT/test-data/$2" <<'PY'
 import re, sys
