@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +17,7 @@ from conftest import TEST_DATA
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
-from serve_helpers import TINY, embed_load
+from serve_helpers import TINY, TOKEN, Client, embed_load, free_port
 from serve_helpers import running as _running
 
 from dnalens.io.fasta import read_fasta
@@ -268,3 +269,57 @@ def test_missing_fastapi_is_one_line():
             f"sys.exit(main(['serve', '--model', {str(TINY)!r}]))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr.count("\n") == 1 and "dnalens[serve]" in done.stderr
+
+
+def _serve(*options: str, grace_s: float = 30.0) -> subprocess.Popen:
+    """`dnalens serve` with the tiny model and a shorter grace after SIGTERM (lifecycle.GRACE_S)."""
+    code = ("import sys; import dnalens.serve.lifecycle as lifecycle; lifecycle.GRACE_S = float(sys.argv[1]); "
+            "from dnalens.cli import main; sys.exit(main(sys.argv[2:]))")
+    return subprocess.Popen([sys.executable, "-c", code, str(grace_s), "serve", "--model", str(TINY), "--device",
+                             "cpu", *options], env={**os.environ, "DNALENS_TOKEN": TOKEN}, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_sigterm_stops_a_long_request_after_the_grace_and_says_so_in_one_line():
+    """A request longer than the grace is stopped at its next forward batch (503, 'shutting down'), the process
+    exits 143 soon after, and the log has one shutdown line, no traceback. Also: the line saying it is ready."""
+    port = free_port()
+    process = _serve("--port", str(port), grace_s=1.0)
+    client = Client(port)
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if client.call("/health")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    sequences = [r.sequence for r in read_fasta(TEST_DATA / "sequences.fa")]  # 3,933 sites: about 8 s here
+    answers: list = []
+    asking = threading.Thread(target=lambda: answers.append(client.call(
+        "/dnalens/predict", {"sequences": sequences, "positions_each": [f"1-{len(s)}" for s in sequences]})))
+    asking.start()
+    time.sleep(0.5)
+    process.terminate()
+    stopped = time.monotonic()
+    code = process.wait(timeout=30)
+    took = time.monotonic() - stopped
+    asking.join(timeout=10)
+    log = process.stderr.read()
+    print(f"\nexit {took:.1f} s after SIGTERM (grace 1 s)")
+    assert code == 143 and took < 6, (code, took, log)
+    assert answers[0][0] == 503 and "shutting down" in answers[0][1]["error"]
+    assert "Traceback" not in log and '"event": "shutdown"' in log and '"requests_stopped": 1' in log, log
+    ready = log.splitlines()[0]
+    assert ready.startswith(f"dnalens serve: model {TINY.name} (sha256 ") and f"http://127.0.0.1:{port}," in ready
+    assert ready.endswith("device cpu, token required") and TOKEN not in log and str(TINY) not in log
+
+
+def test_a_port_in_use_is_one_line_before_the_model_loads():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = _serve("--port", str(port))
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and err.count("\n") == 1
+    assert err.startswith("dnalens: error: cannot listen on 127.0.0.1 port") and "in use" in err, err

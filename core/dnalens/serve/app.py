@@ -26,7 +26,7 @@ from ..ops.variants import check_scored
 from ..positions import parse_positions
 from ..provenance import package_versions
 from ..sequence import NUCLEOTIDES
-from .batching import BatchQueue, QueueFull
+from .batching import BatchQueue, QueueFull, ShuttingDown
 from .describe import describe_operation
 from .limits import Limits, TooLarge, authorised, records, sequences_field
 from .work import EMBED, MUTAGENESIS, PREDICT, VARIANT_CASES, VARIANTS, Result, Work, public_message
@@ -57,7 +57,7 @@ def _option(body: dict, name: str, kind: type | tuple, default=None):
 class Server:
     def __init__(self, work: Work, limits: Limits, token: str | None):
         self.work, self.limits, self.token = work, limits, token
-        self.queue = BatchQueue(work, limits.queue, limits.max_batch_wait_ms / 1000)
+        self.queue = BatchQueue(work, limits.queue, limits.max_batch_wait_ms / 1000, work.cancel)
         self.requests = 0
 
     async def body(self, request: Request) -> dict:
@@ -77,10 +77,12 @@ class Server:
     async def run(self, request: Request, key: Hashable, items: list, sequences: int) -> list[Result]:
         request.state.sequences = sequences
         try:
-            future = self.queue.submit(key, items)
+            # This task cancelled cancels the future: a request the worker has not taken yet is skipped.
+            return await asyncio.wrap_future(self.queue.submit(key, items))
         except QueueFull as error:
             raise Problem(503, f"server busy: {error}; retry shortly", "overloaded") from None
-        return await asyncio.wrap_future(future)
+        except ShuttingDown as error:  # refused, or stopped between forward batches (lifecycle.py)
+            raise Problem(503, f"{error}; retry shortly", "overloaded") from None
 
     def info(self) -> dict:
         model = self.work.description  # no server paths (work.public_description)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,9 @@ class Work:
     def __init__(self, model: LanguageModel, warn: Callable[[str], None]):
         self.model = model
         self.description = public_description(model)
-        self.runner = CountingRunner.for_model(model, warn)
+        # Set when the server stops (BatchQueue.abort): the operation in progress ends at its next forward batch.
+        self.cancel = threading.Event()
+        self.runner = CountingRunner.for_model(model, warn, cancel_event=self.cancel)
 
     def __call__(self, key: Hashable, items: list) -> Sequence[Result]:
         kind, *options = key
