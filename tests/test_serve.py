@@ -323,3 +323,39 @@ def test_a_port_in_use_is_one_line_before_the_model_loads():
         _, err = process.communicate(timeout=60)
     assert process.returncode == 1 and err.count("\n") == 1
     assert err.startswith("dnalens: error: cannot listen on 127.0.0.1 port") and "in use" in err, err
+
+
+def test_the_worker_skips_cancelled_requests_and_abort_fails_the_waiting():
+    from dnalens.serve.batching import BatchQueue, ShuttingDown
+
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def handler(key, items):
+        calls.append(list(items))
+        started.set()
+        release.wait(5)
+        return items
+
+    queue = BatchQueue(handler, capacity=8, max_wait_s=0)
+    try:
+        running = queue.submit(("a",), [1])
+        assert started.wait(5)
+        gone, waiting = queue.submit(("b",), [2]), queue.submit(("c",), [3])
+        assert gone.cancel()  # its client went away before the worker took it
+        release.set()
+        assert running.result(5) == [1] and waiting.result(5) == [3]
+        assert calls == [[1], [3]] and queue.skipped == 1
+        release.clear()
+        started.clear()
+        first = queue.submit(("a",), [4])
+        assert started.wait(5)
+        later = queue.submit(("b",), [5])
+        assert queue.abort() == 2
+        with pytest.raises(ShuttingDown):
+            later.result(5)
+        with pytest.raises(ShuttingDown):
+            queue.submit(("a",), [6])
+        release.set()
+        assert first.result(5) == [4]  # a handler without a runner's cancel check ends as it would
+    finally:
+        queue.stop()
