@@ -48,7 +48,8 @@ FRAGMENT_DIRS="$SERVER_TESTS"  # the fragments appended to the tools Galaxy load
 [ -z "$ZOO" ] || FRAGMENT_DIRS+=" $ZOO_TESTS"
 # planemo 0.75.47 crashes when tools and workflows share one `planemo test` call: workflows get their own
 # (against the same server). Without arguments every workflow is tested; with them, the *.gxwf.yml named.
-ALL_WORKFLOWS="galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml galaxy_tools/workflows/dnalens-scatter-variants.gxwf.yml"
+ALL_WORKFLOWS="galaxy_tools/workflows/dnalens-gtn-zero-shot.gxwf.yml galaxy_tools/workflows/dnalens-scatter-variants.gxwf.yml
+  galaxy_tools/workflows/dnalens-scatter-embed.gxwf.yml"
 WORKFLOWS=""
 [ $# -gt 0 ] || WORKFLOWS=$ALL_WORKFLOWS
 
