@@ -24,11 +24,17 @@ SITES_PER_BATCH = 1024
 __all__ = ["COLUMNS", "BaseProbabilities", "Predict", "context_window", "parse_positions"]
 
 
+def context_start(site: int, length: int, width: int) -> int:
+    """Where the `width`-base window around 0-based `site` of a longer sequence starts: centred, shifted inwards
+    at the ends. Monotonic in the site (remote/predict.py relies on it to send stretches)."""
+    return min(max(0, site - width // 2), length - width)
+
+
 def context_window(sequence: str, site: int, width: int) -> tuple[str, int]:
     """A window of at most `width` bases around `site` (shifted inwards at the ends) and the site within it."""
     if len(sequence) <= width:
         return sequence, site
-    start = min(max(0, site - width // 2), len(sequence) - width)
+    start = context_start(site, len(sequence), width)
     return sequence[start : start + width], site - start
 
 

@@ -14,7 +14,7 @@ from ..errors import RemoteError
 from ..io.fasta import SequenceRecord
 from ..ops.embed import Embedding, windowed_warning
 from ..runner import Progress
-from .requests import BODY_MARGIN, answered, batched, malformed, text_bytes
+from .requests import answered, bases_per_request, batched, malformed, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/embed"
@@ -55,10 +55,9 @@ class RemoteEmbed:
     def _stretches(self, sequences: Iterable[SequenceRecord]) -> Iterator[Stretch]:
         """Each record whole, or, when it is longer than one request may carry, in stretches cut at its window
         starts (window_stretches), whose embeddings join exactly into the record's."""
-        limits = self.server.limits
         for record in sequences:
             length = len(record.sequence)
-            limit = min(limits.max_length, limits.max_body_bytes - BODY_MARGIN - text_bytes(record.id, ""))
+            limit = bases_per_request(self.server, record.id)
             if length > limit and (self.options["rc_average"] or self.window > limit):
                 why = ("with --rc-average it is not sent in stretches" if self.options["rc_average"]
                        else f"its {self.window}-bp windows do not fit either")

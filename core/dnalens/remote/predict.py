@@ -15,14 +15,15 @@ from collections.abc import Iterable, Iterator
 from itertools import groupby, islice
 
 from ..io.fasta import SequenceRecord
-from ..ops.predict import SITES_PER_BATCH, BaseProbabilities, long_sequences_warning, record_positions
+from ..ops.predict import SITES_PER_BATCH, BaseProbabilities, context_start, long_sequences_warning, record_positions
 from ..positions import Positions
 from ..runner import Progress
-from .requests import BODY_MARGIN, answered, batched, check_length, malformed, plain_text, text_bytes
+from .requests import answered, bases_per_request, batched, check_length, malformed, plain_text, text_bytes
 from .server import Server
 
 ROUTE = "/dnalens/predict"
 BASES = ("A", "C", "G", "T")
+POSITIONS_BYTES = 64  # a request's room for a stretch's positions text
 Entry = tuple[SequenceRecord, list[int], int]  # what one request sends of a record, its positions there, offset
 
 
@@ -77,7 +78,7 @@ class RemotePredict:
             wanted = record_positions(record, self.positions)
             if len(record.sequence) > self.server.max_bp:
                 self.windowed.append(record.id)
-                if self.server.max_bp > self._stretch_limit(record):  # not even one window fits a request
+                if self.server.max_bp > bases_per_request(self.server, record.id, POSITIONS_BYTES):  # no window fits
                     check_length(self.server, record.id, record.sequence)
             else:
                 check_length(self.server, record.id, record.sequence)
@@ -100,12 +101,6 @@ class RemotePredict:
         for request in batched(entries(), self.server, size, self.cancel_event):
             yield from _split_by_sites(request, self.sites_per_request)
 
-
-    def _stretch_limit(self, record: SequenceRecord) -> int:
-        """The most bases of `record` one request may carry (the server's length and body limits)."""
-        limits = self.server.limits
-        return min(limits.max_length, limits.max_body_bytes - BODY_MARGIN - text_bytes(record.id, "") - 64)
-
     def _sent(self, record: SequenceRecord, positions: list[int]) -> Iterator[Entry]:
         """The record and its positions as sent: whole when it fits the model's window, else as the stretches
         the positions' windows read, each within the request limits."""
@@ -113,10 +108,10 @@ class RemotePredict:
         if length <= width:
             yield record, positions, 0
             return
-        limit = self._stretch_limit(record)
+        limit = bases_per_request(self.server, record.id, POSITIONS_BYTES)
 
-        def start(position: int) -> int:  # context_window's, for this 1-based position
-            return min(max(0, position - 1 - width // 2), length - width)
+        def start(position: int) -> int:  # where the window of this 1-based position starts
+            return context_start(position - 1, length, width)
 
         group: list[int] = []
         for position in positions:

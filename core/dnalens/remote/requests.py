@@ -23,6 +23,13 @@ def check_length(server: Server, name: str, sequence: str) -> None:
                           f"sequence ({server.url}; dnalens serve --max-length): run it locally, or raise the limit")
 
 
+def bases_per_request(server: Server, name: str, reserve: int = 0) -> int:
+    """The most bases of record `name` one request may carry: the server's length limit, and its body limit less
+    the id, the options (BODY_MARGIN) and `reserve` bytes of the request's own fields."""
+    limits = server.limits
+    return min(limits.max_length, limits.max_body_bytes - BODY_MARGIN - text_bytes(name, "") - reserve)
+
+
 def text_bytes(*texts: str) -> int:
     """Bytes the texts take in a JSON body (quotes and escapes included), plus a separator each."""
     return sum(len(json.dumps(text)) + 2 for text in texts)
