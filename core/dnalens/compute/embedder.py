@@ -159,7 +159,6 @@ class Embedder:
         if self.options.rc_average:
             variants.append([reverse_complement(s) for s in sequences])
         result = np.zeros((len(sequences), self.dimension), dtype=np.float32)
-        weights = np.zeros(len(sequences))
         for strand in variants:
             owners, pieces = [], []
             for owner, sequence in enumerate(strand):
@@ -169,9 +168,10 @@ class Embedder:
                 owners.extend([owner] * len(windows))
                 pieces.extend(windows)
             pooled = self.runner.map(self.model.encode(pieces), self._pool_batch)
+            each = self._each_window_weight(pooled)
             if strand is sequences:
-                weights = self._window_weights(owners, pooled, len(sequences))
-            result += self._aggregate(owners, pooled, len(sequences)) / len(variants)
+                weights = np.bincount(np.asarray(owners, dtype=int), weights=each, minlength=len(sequences))
+            result += self._aggregate(owners, pooled, each, len(sequences)) / len(variants)
         if progress is not None:
             progress.advance(len(sequences))
         return result, weights
@@ -182,12 +182,7 @@ class Embedder:
             return np.array([float(tokens) for _, tokens in pooled])
         return np.ones(len(pooled))
 
-    def _window_weights(self, owners: list[int], pooled: list, count: int) -> np.ndarray:
-        if not pooled:
-            return np.zeros(count)
-        return np.bincount(np.asarray(owners), weights=self._each_window_weight(pooled), minlength=count)
-
-    def _aggregate(self, owners: list[int], pooled: list, count: int) -> np.ndarray:
+    def _aggregate(self, owners: list[int], pooled: list, weights: np.ndarray, count: int) -> np.ndarray:
         """Combine windows: token-weighted mean for mean pooling, element-wise max for max, mean for cls."""
         if not pooled:
             return np.zeros((count, self.dimension), dtype=np.float32)
@@ -200,7 +195,6 @@ class Embedder:
             out = np.full((count, self.dimension), -np.inf)
             np.maximum.at(out, owner_index, vectors)
             return out.astype(np.float32)
-        weights = self._each_window_weight(pooled)
         out = np.zeros((count, self.dimension))
         np.add.at(out, owner_index, weights[:, None] * vectors)
         out /= np.bincount(owner_index, weights=weights, minlength=count)[:, None]
